@@ -1,0 +1,1 @@
+"""The studio-mcp process: settings, state store, lifespan, transports and CLI."""

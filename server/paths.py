@@ -1,0 +1,36 @@
+"""Confines every path a tool receives to the allowed roots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from server.errors import StudioError
+
+
+class PathNotAllowed(StudioError):
+    pass
+
+
+def confine(raw: str, roots: Sequence[Path], *, must_exist: bool = True) -> Path:
+    """Resolve `raw` (relative to the working directory) and refuse it unless it lies in a root.
+
+    `..` components are refused outright, and symlinks are resolved before the check, so a
+    link inside a root that points outside it is refused too.
+    """
+    if not raw or not raw.strip():
+        raise PathNotAllowed("Empty path: pass a file or directory path inside an allowed root.")
+    candidate = Path(raw).expanduser()
+    if ".." in candidate.parts:
+        raise PathNotAllowed(f"Path {raw!r} contains '..': pass a path without parent-directory steps.")
+    if must_exist and not candidate.exists():
+        raise PathNotAllowed(f"Path {raw!r} does not exist (relative paths start at {Path.cwd()}).")
+    resolved = candidate.resolve()
+    for root in roots:
+        if resolved.is_relative_to(root):
+            return resolved
+    listed = ", ".join(str(r) for r in roots)
+    raise PathNotAllowed(
+        f"Path {raw!r} resolves outside the allowed roots ({listed}). Move the material inside one of them "
+        "or add its directory to STUDIO_ALLOWED_ROOTS."
+    )

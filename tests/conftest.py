@@ -1,0 +1,163 @@
+"""Shared fixtures: servers run as real subprocesses and are reached through the official MCP client.
+
+Loading torch and the embedder takes seconds, so the HTTP servers are started once per test
+session (one on embedded Chroma, one on a real `chroma run` server) and every test opens its own
+client session on them; tests keep out of each other's way by using their own kit names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.types import CallToolResult
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_KIT = REPO / "tests" / "data" / "sample_kit"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {port} after {timeout}s")
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server under test: no real credentials, data in `data_dir`."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("STUDIO_", "GEMINI_", "GOOGLE_"))
+    }
+    env.update({"STUDIO_DATA_DIR": str(data_dir), "STUDIO_LOG_LEVEL": "WARNING"})
+    env.update(extra)
+    return env
+
+
+def stdio_params(cwd: Path, data_dir: Path, **extra: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=str(BIN / "studio-mcp"), args=["serve"], env=server_env(data_dir, **extra), cwd=str(cwd)
+    )
+
+
+def result_data(result: CallToolResult) -> dict[str, Any]:
+    """The structured result of a successful call; fails the test with the error text otherwise."""
+    if result.is_error:
+        pytest.fail(f"tool returned an error: {result.content[0].text if result.content else result}")
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, f"expected an error, got {result.structured_content}"
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+@dataclass
+class RunningServer:
+    url: str
+    workdir: Path
+    data_dir: Path
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def client(self, **kwargs: Any) -> AbstractAsyncContextManager[Client]:
+        return Client(self.url, **kwargs)
+
+
+def start_http_server(workdir: Path, **extra: str) -> RunningServer:
+    data_dir = workdir / "studio-data"
+    port = free_port()
+    env = server_env(data_dir, **extra)
+    log = open(workdir / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(
+        [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(port)],
+        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, proc)
+    return RunningServer(url=f"http://127.0.0.1:{port}/mcp", workdir=workdir, data_dir=data_dir, proc=proc, env=env)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def make_workdir(root: Path) -> Path:
+    """A working directory holding a copy of the sample kit (so its paths are inside the allowed roots)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SAMPLE_KIT, root / "sample_kit")
+    return root
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_http_server(make_workdir(tmp_path_factory.mktemp("embedded")))
+    yield server
+    stop(server.proc)
+
+
+@pytest.fixture(scope="session")
+def chroma_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real Chroma server, from the chromadb package, on a free loopback port."""
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(path / "chroma.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    wait_for_port(port, proc)
+    yield port
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def chroma_server_mcp(tmp_path_factory: pytest.TempPathFactory, chroma_http: int) -> Iterator[RunningServer]:
+    server = start_http_server(
+        make_workdir(tmp_path_factory.mktemp("chroma-mode")),
+        STUDIO_CHROMA_MODE="http", STUDIO_CHROMA_HOST="127.0.0.1", STUDIO_CHROMA_PORT=str(chroma_http),
+    )
+    yield server
+    stop(server.proc)
+
+
+@pytest.fixture(params=["embedded", "chroma-server"])
+def any_server(request: pytest.FixtureRequest) -> RunningServer:
+    """Each test using it runs twice: on embedded Chroma and on a real Chroma server."""
+    name = "embedded_server" if request.param == "embedded" else "chroma_server_mcp"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str)

@@ -1,0 +1,1 @@
+"""Tool families: one subpackage each, holding its domain logic and a thin MCP registration."""

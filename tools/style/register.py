@@ -1,0 +1,96 @@
+"""The style family's MCP surface: four tools and the kit resources."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import unquote, urlparse
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from tools.style.models import IngestResult, KitInfo, KitList, RemoveResult, SearchResult, StyleKind
+from tools.style.service import MAX_K, MIGRATIONS, StyleService
+
+if TYPE_CHECKING:
+    from server.app import Studio
+
+log = logging.getLogger(__name__)
+
+
+async def client_roots(ctx: Context) -> list[Path]:
+    """Directories the MCP client offers as roots, when it offers any (best effort, never fatal)."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.roots is None:
+        return []
+    try:
+        with anyio.fail_after(3):
+            result = await ctx.session.list_roots()
+    except Exception as exc:
+        log.info("Client roots unavailable: %s", exc)
+        return []
+    roots = []
+    for root in result.roots:
+        parsed = urlparse(str(root.uri))
+        if parsed.scheme == "file":
+            roots.append(Path(unquote(parsed.path)).resolve())
+    return roots
+
+
+def register(server: MCPServer[Studio], studio: Studio) -> None:
+    service = StyleService(studio)
+    studio.style = service
+    studio.migrations.extend(MIGRATIONS)
+
+    @server.tool()
+    async def style_ingest(
+        kit: Annotated[str, Field(description="Kit name, e.g. 'lumen-moss'. Created on first ingest.")],
+        ctx: Context,
+        paths: Annotated[list[str], Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg")] = [],  # noqa: B006
+        text: Annotated[str | None, Field(description="Inline material instead of (or as well as) files.")] = None,
+        title: Annotated[str | None, Field(description="Title of the inline text; required with text.")] = None,
+        kind: Annotated[StyleKind, Field(description="What the material is; 'guide' lets the file type decide.")] = "guide",
+        entities: Annotated[list[str], Field(description="Characters, locations or props it describes.")] = [],  # noqa: B006
+        tags: list[str] = [],  # noqa: B006
+    ) -> IngestResult:
+        """Index style material (style bibles, brand kits, character sheets, references) into a kit.
+
+        Re-ingesting an unchanged file does nothing; a changed file replaces its old chunks."""
+        return await service.ingest(kit, paths, text, title, kind, entities, tags, await client_roots(ctx))
+
+    @server.tool()
+    async def style_search(
+        query: Annotated[str, Field(description="What to find, in plain words.")],
+        kit: Annotated[str | None, Field(description="Only this kit; default all kits.")] = None,
+        kinds: Annotated[list[StyleKind], Field(description="Only these kinds of material.")] = [],  # noqa: B006
+        entities: Annotated[list[str], Field(description="Only material about any of these entities.")] = [],  # noqa: B006
+        k: Annotated[int, Field(description=f"How many passages, 1-{MAX_K}.")] = 5,
+    ) -> SearchResult:
+        """Semantic search over the studio's own style material, with filters."""
+        return await service.search(query, kit, kinds, entities, k)
+
+    @server.tool()
+    async def style_kits() -> KitList:
+        """Every kit with its embedder, chunk count and sources."""
+        return await service.kits()
+
+    @server.tool()
+    async def style_remove(
+        kit: str,
+        source: Annotated[str | None, Field(description="Remove only this source; default the whole kit.")] = None,
+    ) -> RemoveResult:
+        """Remove one source from a kit, or the whole kit."""
+        return await service.remove(kit, source)
+
+    @server.resource("studio://kits", mime_type="application/json")
+    async def kits_resource() -> str:
+        """Every kit, as JSON."""
+        return (await service.kits()).model_dump_json(indent=2)
+
+    @server.resource("studio://kits/{kit}", mime_type="application/json")
+    async def kit_resource(kit: str) -> str:
+        """One kit's embedder and sources, as JSON."""
+        return (await service.kit(kit)).model_dump_json(indent=2)

@@ -1,0 +1,398 @@
+"""Style material in, grounded passages out: ingest, search, list and remove kits.
+
+Ingest reads, chunks and embeds everything first and writes only when all of it succeeded, so
+a bad file changes nothing. Each source is then written under a journal row in SQLite: if the
+process dies mid-write, the next start rolls that source back to its previous version (or
+forward, when the new version was complete), so no file is ever left half-indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+
+from server.db import Migration
+from server.errors import NotFound, StudioError
+from server.faults import crash_point
+from server.paths import confine
+from tools.style.chunking import chunk_document, chunk_id
+from tools.style.embedder import Embedder, make_embedder
+from tools.style.errors import StyleInputError
+from tools.style.models import (
+    IngestResult,
+    KitInfo,
+    KitList,
+    KitSource,
+    RemoveResult,
+    SearchResult,
+    SkippedPath,
+    SourceResult,
+    StyleHit,
+    StyleKind,
+)
+from tools.style.readers import SUPPORTED_SUFFIXES, Document, effective_kind, is_sidecar, read_source, read_text
+from tools.style.store import ChromaStore, check_kit_name
+
+if TYPE_CHECKING:
+    from server.app import Studio
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = [
+    Migration(
+        id="style-001-pending",
+        sql="""CREATE TABLE style_pending (
+            kit TEXT NOT NULL, source TEXT NOT NULL, old_ids TEXT NOT NULL, new_ids TEXT NOT NULL,
+            started_at TEXT NOT NULL, PRIMARY KEY (kit, source))""",
+    )
+]
+MAX_K = 50
+MAX_QUERY_CHARS = 2000
+MAX_LABELS = 50
+
+
+class StyleService:
+    def __init__(self, studio: Studio) -> None:
+        self._studio = studio
+        self.store = ChromaStore(studio.settings)
+        self.embedder: Embedder = make_embedder(
+            studio.settings.embedder, studio.genai, studio.settings.gemini_embedding_model
+        )
+        self._write_lock = anyio.Lock()
+        self._recovered = False
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    async def ingest(
+        self, kit: str, paths: Sequence[str], text: str | None, title: str | None, kind: StyleKind,
+        entities: Sequence[str], tags: Sequence[str], extra_roots: Sequence[Path] = (),
+    ) -> IngestResult:
+        check_kit_name(kit)
+        entities, tags = _labels("entities", entities), _labels("tags", tags)
+        if not paths and text is None:
+            raise StudioError("Nothing to ingest: pass paths (files or directories) or text with a title.")
+        if text is not None and not (title and title.strip()):
+            raise StudioError("Inline text needs a title (it names the source): pass title='...'.")
+
+        await self._ready()
+        await anyio.to_thread.run_sync(self._check_kit_embedder, kit)
+        files, skipped = await anyio.to_thread.run_sync(self._collect_files, list(paths), list(extra_roots))
+        docs = await anyio.to_thread.run_sync(self._read_all, files, text, title, tags)
+
+        async with self._write_lock:
+            collection = await anyio.to_thread.run_sync(
+                lambda: self.store.collection(kit, self.embedder.name, create=True)
+            )
+            results: list[SourceResult] = []
+            added = removed = 0
+            for doc in docs:
+                result, n_added, n_removed = await self._write_source(collection, kit, doc, kind, entities, tags)
+                results.append(result)
+                added += n_added
+                removed += n_removed
+        return IngestResult(
+            kit=kit, embedder=self.embedder.name, sources=results, chunks_added=added,
+            chunks_removed=removed, skipped=skipped,
+        )
+
+    def _check_kit_embedder(self, kit: str) -> None:
+        existing = self.store.kits().get(kit)
+        if existing is not None:
+            self.store.collection(kit, self.embedder.name)  # raises EmbedderMismatch
+
+    def _collect_files(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
+        roots = [*self._studio.roots, *extra_roots]
+        limit = self._studio.settings.max_files_per_ingest
+        files: list[Path] = []
+        skipped: list[SkippedPath] = []
+        for raw in raw_paths:
+            path = confine(raw, roots)
+            if path.is_file():
+                files.append(path)
+                continue
+            for found in sorted(path.rglob("*")):
+                if any(part.startswith(".") for part in found.relative_to(path).parts) or not found.is_file():
+                    continue
+                if is_sidecar(found):
+                    continue  # an image's caption: read with the image
+                if found.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    skipped.append(SkippedPath(path=str(found), reason=f"unsupported type {found.suffix or '(none)'}"))
+                    continue
+                confine(str(found), roots)  # a symlink inside the directory may point outside
+                files.append(found)
+                if len(files) > limit:
+                    raise StudioError(
+                        f"{raw!r} holds more than {limit} ingestible files; nothing was ingested. Ingest its "
+                        "subdirectories one at a time, or raise STUDIO_MAX_FILES_PER_INGEST."
+                    )
+        max_bytes = int(self._studio.settings.max_file_mb * 1024 * 1024)
+        for path in files:
+            if path.stat().st_size > max_bytes:
+                raise StudioError(
+                    f"{path} is larger than {self._studio.settings.max_file_mb:g} MB; nothing was ingested. "
+                    "Split it, or raise STUDIO_MAX_FILE_MB."
+                )
+        return list(dict.fromkeys(files)), skipped
+
+    def _read_all(self, files: list[Path], text: str | None, title: str | None, tags: list[str]) -> list[Document]:
+        docs: list[Document] = []
+        try:
+            for path in files:
+                docs.append(read_source(path, source=_source_name(path), tags=tags))
+            if text is not None:
+                docs.append(read_text(text, title))
+        except StyleInputError as exc:
+            raise StudioError(f"{exc} Nothing was ingested.") from exc
+        return docs
+
+    async def _write_source(
+        self, collection: Any, kit: str, doc: Document, kind: StyleKind, entities: list[str], tags: list[str]
+    ) -> tuple[SourceResult, int, int]:
+        chosen_kind = cast(StyleKind, effective_kind(kind, doc.kind_hint))
+        doc_entities = list(entities)
+        if chosen_kind == "character" and not doc_entities:
+            doc_entities = [Path(doc.source).stem.lower()]
+        chunks = chunk_document(doc)
+        ids: list[str] = []
+        seen: Counter[str] = Counter()
+        for chunk in chunks:
+            seen[chunk.text] += 1
+            ids.append(chunk_id(kit, doc.source, f"{chunk.text}\x00{seen[chunk.text]}"))
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        metadatas: list[dict[str, Any]] = []
+        for chunk in chunks:
+            meta: dict[str, Any] = {
+                "kit": kit, "kind": chosen_kind, "source": doc.source, "title": doc.title,
+                "heading": chunk.heading or "", "position": chunk.position, "source_hash": doc.content_hash,
+                "ingested_at": now,
+            }
+            if doc_entities:
+                meta["entities"] = doc_entities
+            if tags:
+                meta["tags"] = tags
+            metadatas.append(meta)
+
+        existing = await anyio.to_thread.run_sync(
+            lambda: collection.get(where={"source": doc.source}, include=["metadatas"])
+        )
+        old_ids: list[str] = list(existing["ids"])
+        old_meta = {i: m for i, m in zip(existing["ids"], existing["metadatas"] or [], strict=False)}
+        if set(old_ids) == set(ids) and all(
+            old_meta[i].get("source_hash") == doc.content_hash
+            and old_meta[i].get("kind") == chosen_kind
+            and old_meta[i].get("entities", []) == doc_entities
+            and old_meta[i].get("tags", []) == tags
+            for i in ids
+        ):
+            return SourceResult(source=doc.source, kind=chosen_kind, status="unchanged", chunks=len(ids)), 0, 0
+
+        missing = [n for n, i in enumerate(ids) if i not in old_meta]
+        vectors = await self.embedder.embed([chunks[n].text for n in missing]) if missing else []
+        stale = [i for i in old_ids if i not in set(ids)]
+
+        def write() -> None:
+            with self._studio.state.transaction() as tx:
+                tx.execute(
+                    "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
+                    (kit, doc.source, json.dumps(old_ids), json.dumps(ids), now),
+                )
+            if missing:
+                half = max(1, len(missing) // 2)
+                for part in (missing[:half], missing[half:]):
+                    if not part:
+                        continue
+                    collection.upsert(
+                        ids=[ids[n] for n in part], embeddings=[vectors[missing.index(n)] for n in part],
+                        documents=[chunks[n].text for n in part], metadatas=[metadatas[n] for n in part],
+                    )
+                    crash_point("style.mid_upsert")
+            kept = [n for n, i in enumerate(ids) if i in old_meta]
+            if kept:
+                collection.update(ids=[ids[n] for n in kept], metadatas=[metadatas[n] for n in kept])
+            if stale:
+                collection.delete(ids=stale)
+            with self._studio.state.transaction() as tx:
+                tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, doc.source))
+
+        await anyio.to_thread.run_sync(write)
+        status = "replaced" if old_ids else "added"
+        return SourceResult(source=doc.source, kind=chosen_kind, status=status, chunks=len(ids)), len(missing), len(stale)
+
+    # -- recovery -------------------------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        if not self._recovered:
+            await anyio.to_thread.run_sync(self._recover)
+            self._recovered = True
+
+    def _recover(self) -> None:
+        """Finish or undo source writes that a crash interrupted (see the module docstring)."""
+        for row in self._studio.state.query("SELECT kit, source, old_ids, new_ids FROM style_pending"):
+            kit, source = row["kit"], row["source"]
+            old_ids, new_ids = set(json.loads(row["old_ids"])), set(json.loads(row["new_ids"]))
+            try:
+                collection = self.store.collection(kit, self.embedder.name)
+            except StudioError:
+                collection = None
+            if collection is not None:
+                present = set(collection.get(where={"source": source}, include=[])["ids"])
+                if new_ids <= present:  # the new version is complete: drop what is left of the old
+                    keep, outcome = new_ids, "completed"
+                elif old_ids <= present:  # the old version is intact: drop the partial new one
+                    keep, outcome = old_ids, "rolled back"
+                else:
+                    keep, outcome = set(), "removed (ingest it again)"
+                if present - keep:
+                    collection.delete(ids=sorted(present - keep))
+                log.warning("Interrupted ingest of %s into kit %s was %s.", source, kit, outcome)
+            with self._studio.state.transaction() as tx:
+                tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, source))
+
+    # -- search ---------------------------------------------------------------------------------
+
+    async def search(
+        self, query: str, kit: str | None, kinds: Sequence[str], entities: Sequence[str], k: int
+    ) -> SearchResult:
+        if not query.strip():
+            raise StudioError("The query is empty: describe what you are looking for, e.g. 'Mara's coat colour'.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise StudioError(f"The query is {len(query)} characters; keep it under {MAX_QUERY_CHARS}.")
+        if not 1 <= k <= MAX_K:
+            raise StudioError(f"k={k} is out of range: ask for 1 to {MAX_K} results.")
+        entities = _labels("entities", entities)
+        await self._ready()
+        collections = await anyio.to_thread.run_sync(self._search_collections, kit)
+        if not collections:
+            return SearchResult(query=query, hits=[])
+        [vector] = await self.embedder.embed([query])
+        where = _where(kinds, entities)
+
+        def run() -> list[StyleHit]:
+            hits: list[StyleHit] = []
+            for name, collection in collections:
+                found = collection.query(
+                    query_embeddings=[vector], n_results=k, where=where,
+                    include=["documents", "metadatas", "distances"],
+                )
+                for id_, text, meta, dist in zip(
+                    found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0],
+                    strict=True,
+                ):
+                    hits.append(_hit(name, id_, text, meta, dist))
+            return sorted(hits, key=lambda h: -h.score)[:k]
+
+        return SearchResult(query=query, hits=await anyio.to_thread.run_sync(run))
+
+    def _search_collections(self, kit: str | None) -> list[tuple[str, Any]]:
+        if kit is not None:
+            return [(kit, self.store.collection(kit, self.embedder.name))]
+        return [
+            (name, self.store.collection(name, self.embedder.name))
+            for name, meta in sorted(self.store.kits().items())
+            if meta.get("embedder") == self.embedder.name
+        ]
+
+    # -- kits -----------------------------------------------------------------------------------
+
+    async def kits(self) -> KitList:
+        await self._ready()
+
+        def run() -> KitList:
+            return KitList(kits=[self._kit_info(name, meta) for name, meta in sorted(self.store.kits().items())])
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def kit(self, kit: str) -> KitInfo:
+        await self._ready()
+
+        def run() -> KitInfo:
+            meta = self.store.kits().get(check_kit_name(kit))
+            if meta is None:
+                self.store.collection(kit, self.embedder.name)  # raises NotFound with the known kits
+            return self._kit_info(kit, meta or {})
+
+        return await anyio.to_thread.run_sync(run)
+
+    def _kit_info(self, kit: str, meta: dict[str, Any]) -> KitInfo:
+        embedder = str(meta.get("embedder", ""))
+        collection = self.store.client().get_collection(f"studio-kit-{kit}", embedding_function=None)
+        metadatas = collection.get(include=["metadatas"])["metadatas"] or []
+        per_source: dict[str, KitSource] = {}
+        for m in metadatas:
+            source = str(m.get("source"))
+            entry = per_source.setdefault(
+                source, KitSource(source=source, title=str(m.get("title", "")), kind=str(m.get("kind")), chunks=0)
+            )
+            entry.chunks += 1
+        return KitInfo(kit=kit, embedder=embedder, chunks=len(metadatas), sources=sorted(
+            per_source.values(), key=lambda s: s.source))
+
+    async def remove(self, kit: str, source: str | None) -> RemoveResult:
+        await self._ready()
+        async with self._write_lock:
+
+            def run() -> RemoveResult:
+                meta = self.store.kits().get(check_kit_name(kit))
+                if meta is None:
+                    self.store.collection(kit, self.embedder.name)  # raises NotFound
+                collection = self.store.client().get_collection(f"studio-kit-{kit}", embedding_function=None)
+                if source is None:
+                    count = collection.count()
+                    self.store.delete_kit(kit)
+                    return RemoveResult(kit=kit, source=None, chunks_removed=count, kit_deleted=True)
+                ids = collection.get(where={"source": source}, include=[])["ids"]
+                if not ids:
+                    known = sorted({str(m.get("source")) for m in collection.get(include=["metadatas"])["metadatas"] or []})
+                    raise NotFound(
+                        f"Kit {kit!r} has no source {source!r}. Its sources: {', '.join(known[:20]) or 'none'}."
+                    )
+                collection.delete(ids=ids)
+                return RemoveResult(kit=kit, source=source, chunks_removed=len(ids), kit_deleted=False)
+
+            return await anyio.to_thread.run_sync(run)
+
+
+def _labels(field: str, values: Sequence[str]) -> list[str]:
+    cleaned = [v.strip().lower() for v in values]
+    if any(not v for v in cleaned):
+        raise StudioError(f"{field} contains an empty value: remove it or name it.")
+    if len(cleaned) > MAX_LABELS or any(len(v) > 100 for v in cleaned):
+        raise StudioError(f"{field}: at most {MAX_LABELS} values of at most 100 characters each.")
+    return list(dict.fromkeys(cleaned))
+
+
+def _where(kinds: Sequence[str], entities: Sequence[str]) -> dict[str, Any] | None:
+    conditions: list[dict[str, Any]] = []
+    if kinds:
+        conditions.append({"kind": {"$in": list(kinds)}})
+    if entities:
+        any_entity = [{"entities": {"$contains": e}} for e in entities]
+        conditions.append(any_entity[0] if len(any_entity) == 1 else {"$or": any_entity})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def _hit(kit: str, id_: str, text: str, meta: dict[str, Any], distance: float) -> StyleHit:
+    return StyleHit(
+        id=id_, kit=kit, text=text, source=str(meta.get("source", "")), title=str(meta.get("title", "")),
+        kind=meta.get("kind", "guide"), entities=list(meta.get("entities") or []), tags=list(meta.get("tags") or []),
+        heading=str(meta.get("heading", "")), score=round(1.0 - float(distance), 4),
+    )
+
+
+def _source_name(path: Path) -> str:
+    """Sources under the working directory are named relative to it, so a kit reads the same on any machine."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
