@@ -18,6 +18,7 @@ from server.settings import Settings
 from tools.generation.client import GenAIClients, GenAISettings
 
 if TYPE_CHECKING:
+    from tools.production import ProductionService
     from tools.style import StyleService
 
 log = logging.getLogger("studio_mcp")
@@ -43,6 +44,7 @@ class Studio:
         self._state: StateStore | None = None
         # Family services, set by each family's register().
         self.style: StyleService
+        self.production: ProductionService
 
     @property
     def state(self) -> StateStore:
@@ -75,13 +77,13 @@ class Studio:
 
 
 def build_server(settings: Settings | None = None) -> MCPServer[Studio]:
-    from tools import style
+    from tools import production, style
 
     studio = Studio(settings or Settings())
     server: MCPServer[Studio] = MCPServer(
         "studio-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=studio.lifespan,
         log_level=studio.settings.log_level,
     )
-    for family in (style,):
+    for family in (style, production):
         family.register(server, studio)
     return server

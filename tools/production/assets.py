@@ -1,0 +1,217 @@
+"""Assets: media files with provenance, named by content.
+
+The file is written (atomically) before its row, so a crash in between leaves at worst an unused
+file, never a row pointing at nothing. Saving identical bytes again returns the existing asset,
+so a retried save is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp.types import ResourceLink
+
+from server.errors import NotFound
+from server.paths import confine
+from tools.production import media
+from tools.production.base import ServiceBase, now
+from tools.production.errors import InvalidInput
+from tools.production.models import Asset, parse_shot_ref
+
+if TYPE_CHECKING:
+    from server.db import _Tx as Tx
+
+ASSET_URI = "studio://assets/{asset}"
+
+
+def asset_id(sha256: str) -> str:
+    return "a_" + sha256[:20]
+
+
+def asset_link(asset: Asset) -> ResourceLink:
+    """An MCP resource link to the asset's bytes, for tool results."""
+    return ResourceLink(
+        name=asset.id,
+        title=f"{asset.kind} for {asset.production} {asset.shot or ''}".strip(),
+        uri=asset.uri,
+        mime_type=asset.mime_type,
+        size=asset.bytes,
+    )
+
+
+class AssetStore(ServiceBase):
+    @property
+    def media_dir(self) -> Path:
+        return self._studio.settings.data_dir / "media"
+
+    def save_asset(
+        self,
+        production: str,
+        shot: str | None,
+        kind: str,
+        mime_type: str,
+        data: bytes,
+        provenance: dict[str, Any] | None = None,
+        parent: str | None = None,
+    ) -> Asset:
+        """Store bytes (e.g. a generated video) as an asset of a production, optionally of a shot."""
+        if not data:
+            raise InvalidInput("The asset is empty (0 bytes): there is nothing to save.")
+        self._check_kind(kind, mime_type)
+        prov = _provenance(provenance)
+        pid = self._check_refs(production, shot, parent)
+        sha, path = media.store_bytes(self.media_dir, data, media.extension(mime_type))
+        return self._record(pid, shot, kind, mime_type, sha, len(data), path, prov, parent)
+
+    def add_asset_file(
+        self,
+        production: str,
+        path: str,
+        shot: str | None = None,
+        provenance: dict[str, Any] | None = None,
+        parent: str | None = None,
+        mime_type: str | None = None,
+        roots: list[Path] | None = None,
+    ) -> Asset:
+        """Import an existing image or video file (a caller's path, so confined to the allowed roots)."""
+        source = confine(path, roots if roots is not None else self._studio.roots)
+        if not source.is_file():
+            raise InvalidInput(f"{path!r} is not a file: pass the path of an image or video file.")
+        mime = mime_type or media.guess_mime(source)
+        kind = "video" if mime.startswith("video/") else "image"
+        self._check_kind(kind, mime)
+        prov = {"imported_from": str(source), **_provenance(provenance)}
+        pid = self._check_refs(production, shot, parent)
+        sha, size, stored = media.store_file(self.media_dir, source, media.extension(mime))
+        if size == 0:
+            raise InvalidInput(f"{path!r} is empty (0 bytes): pass a real image or video file.")
+        return self._record(pid, shot, kind, mime, sha, size, stored, prov, parent)
+
+    def asset(self, asset: str, *, tx: Tx | None = None) -> Asset:
+        key = (asset or "").strip()
+        if key.startswith("studio://assets/"):
+            key = key.removeprefix("studio://assets/")
+        with self._tx(tx) as t:
+            row = t.execute("SELECT * FROM assets WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            form = (
+                ""
+                if _looks_like_id(key)
+                else " Asset ids look like 'a_' + 20 hex digits, e.g. 'a_3f9c0e1d2b4a59687766'."
+            )
+            raise NotFound(
+                f"No asset {asset!r}.{form} Asset ids come from generation results and production_get; "
+                "a file on disk can be checked by path instead."
+            )
+        return self._asset_from_row(row)
+
+    def asset_path(self, asset: str) -> Path:
+        found = self.asset(asset)
+        path = Path(found.path)
+        if not path.is_file():
+            raise NotFound(
+                f"Asset {found.id}'s file is missing from {path}: the media directory was altered."
+            )
+        return path
+
+    def assets(self, production: str, shot: str | None = None) -> list[Asset]:
+        with self._read() as tx:
+            pid = self.resolve(production, tx)
+            if shot is None:
+                rows = tx.execute("SELECT * FROM assets WHERE production = ? ORDER BY created_at, id", (pid,))
+            else:
+                rows = tx.execute(
+                    "SELECT * FROM assets WHERE production = ? AND shot = ? ORDER BY created_at, id",
+                    (pid, shot),
+                )
+            return [self._asset_from_row(r) for r in rows.fetchall()]
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _check_kind(self, kind: str, mime_type: str) -> None:
+        if kind not in ("video", "image"):
+            raise InvalidInput(f"Asset kind {kind!r} is not supported: use 'video' or 'image'.")
+        if not mime_type.startswith(f"{kind}/"):
+            raise InvalidInput(f"A {kind} asset needs a {kind}/* media type, not {mime_type!r}.")
+
+    def _check_refs(self, production: str, shot: str | None, parent: str | None) -> str:
+        with self._read() as tx:
+            pid = self.resolve(production, tx)
+            if shot is not None:
+                try:
+                    scene, number = parse_shot_ref(shot)
+                except ValueError as exc:
+                    raise InvalidInput(str(exc)) from None
+                if not tx.execute(
+                    "SELECT 1 FROM shots WHERE production = ? AND scene = ? AND number = ?",
+                    (pid, scene, number),
+                ).fetchone():
+                    raise NotFound(f"No shot {shot!r} in production {pid!r}: save it with shots_save first.")
+            if parent is not None:
+                self.asset(parent, tx=tx)
+        return pid
+
+    def _record(
+        self,
+        pid: str,
+        shot: str | None,
+        kind: str,
+        mime_type: str,
+        sha: str,
+        size: int,
+        path: Path,
+        provenance: dict[str, Any],
+        parent: str | None,
+    ) -> Asset:
+        aid = asset_id(sha)
+        relative = path.relative_to(self._studio.settings.data_dir)
+        with self.state.transaction() as tx:
+            tx.execute(
+                "INSERT INTO assets (id, production, shot, kind, mime_type, sha256, bytes, path, provenance, "
+                "parent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (
+                    aid,
+                    pid,
+                    shot,
+                    kind,
+                    mime_type,
+                    sha,
+                    size,
+                    str(relative),
+                    json.dumps(provenance),
+                    parent,
+                    now(),
+                ),
+            )
+            return self.asset(aid, tx=tx)
+
+    def _asset_from_row(self, row: Any) -> Asset:
+        return Asset(
+            id=row["id"],
+            production=row["production"],
+            shot=row["shot"],
+            kind=row["kind"],
+            mime_type=row["mime_type"],
+            sha256=row["sha256"],
+            bytes=row["bytes"],
+            path=str((self._studio.settings.data_dir / row["path"]).resolve()),
+            uri=ASSET_URI.format(asset=row["id"]),
+            provenance=json.loads(row["provenance"]),
+            parent=row["parent"],
+            created_at=row["created_at"],
+        )
+
+
+def _provenance(provenance: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        return dict(json.loads(json.dumps(provenance or {})))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"The provenance is not plain JSON data ({exc}): pass strings, numbers, lists and dicts."
+        ) from None
+
+
+def _looks_like_id(key: str) -> bool:
+    return len(key) == 22 and key.startswith("a_") and all(c in "0123456789abcdef" for c in key[2:])

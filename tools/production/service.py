@@ -1,0 +1,463 @@
+"""Productions, append-only briefs, shots and the event log.
+
+Every method is synchronous (SQLite): call it from a worker thread. Each change happens in one
+transaction together with its event row, so a failure leaves neither half a change nor an event
+claiming one. Methods that other families call inside their own transaction take `tx=`.
+Assets and spend live in `assets.py` and `spend.py`; this class exposes them too, so other
+families need only `studio.production`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from server.errors import NotFound, StudioError
+from tools.production import validate
+from tools.production.assets import AssetStore
+from tools.production.base import digest, now
+from tools.production.errors import Conflict, InvalidInput, error_kind
+from tools.production.models import (
+    BriefVersion,
+    Event,
+    Production,
+    SceneSaved,
+    Shot,
+    ShotSpec,
+    ShotStatus,
+    parse_shot_ref,
+    shot_ref,
+)
+from tools.production.spend import SpendLedger
+from tools.style.store import check_kit_name
+
+if TYPE_CHECKING:
+    from server.db import _Tx as Tx
+
+log = logging.getLogger(__name__)
+
+RECENT_EVENTS = 50
+SHOT_STATUSES: frozenset[str] = frozenset(ShotStatus.__args__)  # type: ignore[attr-defined]
+
+
+class ProductionService(AssetStore, SpendLedger):
+    """The production family's service, reachable by other families as `studio.production`."""
+
+    # -- productions and briefs ----------------------------------------------------------------
+
+    def create(
+        self,
+        name: str,
+        kit: str,
+        logline: str,
+        tone: str,
+        must: Sequence[str] = (),
+        must_not: Sequence[str] = (),
+        budget_usd: float | None = None,
+        *,
+        actor: str | None = None,
+        warnings: Sequence[str] = (),
+    ) -> Production:
+        inputs = {
+            "name": name,
+            "kit": kit,
+            "logline": logline,
+            "tone": tone,
+            "must": list(must),
+            "must_not": list(must_not),
+            "budget_usd": budget_usd,
+        }
+        display, pid = validate.production_name(name)
+        check_kit_name(kit)
+        logline = validate.required_text(
+            "logline", logline, "A ferry pilot ferries lanterns across a dark harbour"
+        )
+        tone = validate.required_text("tone", tone, "quiet, warm, melancholic")
+        must_items, must_not_items = validate.items("must", must), validate.items("must_not", must_not)
+        validate.no_contradiction(must_items, must_not_items)
+        budget = validate.budget(budget_usd)
+        at = now()
+        with self.state.transaction() as tx:
+            existing = tx.execute("SELECT name FROM productions WHERE id = ?", (pid,)).fetchone()
+            if existing:
+                raise Conflict(
+                    f"A production with id {pid!r} already exists (named {existing['name']!r}): use it "
+                    "(production_get, brief_amend) or choose a different name."
+                )
+            tx.execute(
+                "INSERT INTO productions (id, name, kit, created_at) VALUES (?, ?, ?, ?)",
+                (pid, display, kit, at),
+            )
+            tx.execute(
+                "INSERT INTO brief_versions (production, version, logline, tone, must, must_not, budget_usd, "
+                "note, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, NULL, ?)",
+                (pid, logline, tone, json.dumps(must_items), json.dumps(must_not_items), budget, at),
+            )
+            self.record_event(
+                pid, "production_create", inputs, detail={"brief_version": 1}, actor=actor, tx=tx
+            )
+        return self.get(pid).model_copy(update={"warnings": list(warnings)})
+
+    def amend(
+        self,
+        production: str,
+        note: str,
+        must: Sequence[str] = (),
+        must_not: Sequence[str] = (),
+        budget_usd: float | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Production:
+        """Append a brief version: the latest plus the additions (and a new budget, if given)."""
+        inputs = {
+            "production": production,
+            "note": note,
+            "must": list(must),
+            "must_not": list(must_not),
+            "budget_usd": budget_usd,
+        }
+        note_text = (note or "").strip()
+        if not note_text:
+            raise InvalidInput("An amendment needs a note saying what changed and why: pass note='...'.")
+        if len(note_text) > validate.MAX_TEXT:
+            raise InvalidInput(f"The note is {len(note_text)} characters: keep it to {validate.MAX_TEXT}.")
+        add_must, add_must_not = validate.items("must", must), validate.items("must_not", must_not)
+        budget = validate.budget(budget_usd)
+        with self.state.transaction() as tx:
+            pid = self.resolve(production, tx)
+            latest = self._briefs(tx, pid)[-1]
+            new_must = validate.items("must", [*latest.must, *add_must])
+            new_must_not = validate.items("must_not", [*latest.must_not, *add_must_not])
+            validate.no_contradiction(new_must, new_must_not)
+            version = latest.version + 1
+            tx.execute(
+                "INSERT INTO brief_versions (production, version, logline, tone, must, must_not, budget_usd, "
+                "note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pid,
+                    version,
+                    latest.logline,
+                    latest.tone,
+                    json.dumps(new_must),
+                    json.dumps(new_must_not),
+                    latest.budget_usd if budget is None else budget,
+                    note_text,
+                    now(),
+                ),
+            )
+            detail = {
+                "brief_version": version,
+                "added_must": new_must[len(latest.must) :],
+                "added_must_not": new_must_not[len(latest.must_not) :],
+            }
+            if budget is not None:
+                detail["budget_usd"] = budget
+            self.record_event(pid, "brief_amend", inputs, detail=detail, actor=actor, tx=tx)
+        return self.get(pid)
+
+    def get(self, production: str) -> Production:
+        with self._read() as tx:
+            pid = self.resolve(production, tx)
+            row = tx.execute("SELECT * FROM productions WHERE id = ?", (pid,)).fetchone()
+            briefs = self._briefs(tx, pid)
+            scenes: dict[str, list[Shot]] = {}
+            for shot in self._shots(tx, pid, None):
+                scenes.setdefault(shot.scene, []).append(shot)
+            spend = self._spend(tx, pid, briefs[-1].budget_usd)
+            events = self._events(tx, pid, RECENT_EVENTS)
+        return Production(
+            id=pid,
+            name=row["name"],
+            kit=row["kit"],
+            brief=briefs[-1],
+            brief_history=briefs,
+            scenes=scenes,
+            spend=spend,
+            events=events,
+            created_at=row["created_at"],
+        )
+
+    def brief(self, production: str, version: int | None = None) -> BriefVersion:
+        """The latest brief version, or a given one."""
+        with self._read() as tx:
+            briefs = self._briefs(tx, self.resolve(production, tx))
+        if version is None:
+            return briefs[-1]
+        for brief in briefs:
+            if brief.version == version:
+                return brief
+        raise NotFound(f"Production {production!r} has brief versions 1-{len(briefs)}, not {version}.")
+
+    def _briefs(self, tx: Tx, pid: str) -> list[BriefVersion]:
+        rows = tx.execute(
+            "SELECT * FROM brief_versions WHERE production = ? ORDER BY version", (pid,)
+        ).fetchall()
+        return [
+            BriefVersion(
+                version=r["version"],
+                logline=r["logline"],
+                tone=r["tone"],
+                must=json.loads(r["must"]),
+                must_not=json.loads(r["must_not"]),
+                budget_usd=r["budget_usd"],
+                note=r["note"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    # -- shots ---------------------------------------------------------------------------------
+
+    def save_scene(
+        self,
+        production: str,
+        scene: str,
+        specs: Sequence[ShotSpec | dict[str, Any]],
+        source: Literal["agent", "gemini"] = "agent",
+        *,
+        tool: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> SceneSaved:
+        """Replace a scene's shot list atomically (first plan or re-plan) and log it.
+
+        Shots whose spec is unchanged keep their status; changed and new shots are `planned`; shots
+        the new list leaves out are removed. `tool`/`inputs` name the call in the event log
+        (default: shots_save for agent lists, shots_plan for Gemini's)."""
+        tool = tool or ("shots_plan" if source == "gemini" else "shots_save")
+        if inputs is None:
+            inputs = {
+                "production": production,
+                "scene": scene,
+                "shots": [s.model_dump() if isinstance(s, ShotSpec) else s for s in specs],
+            }
+        scene = validate.scene_name(scene)
+        checked = validate.shot_specs(scene, specs)
+        at = now()
+        with self.state.transaction() as tx:
+            pid = self.resolve(production, tx)
+            old = {s.number: s for s in self._shots(tx, pid, scene)}
+            added: list[str] = []
+            changed: list[str] = []
+            unchanged: list[str] = []
+            for spec in checked:
+                ref = shot_ref(scene, spec.number)
+                body = spec.model_dump_json()
+                before = old.pop(spec.number, None)
+                if (
+                    before is not None
+                    and ShotSpec.model_validate(before.model_dump()).model_dump_json() == body
+                ):
+                    unchanged.append(ref)
+                    continue
+                (changed if before is not None else added).append(ref)
+                tx.execute(
+                    "INSERT INTO shots (production, scene, number, spec, status, source, updated_at) "
+                    "VALUES (?, ?, ?, ?, 'planned', ?, ?) ON CONFLICT (production, scene, number) DO UPDATE "
+                    "SET spec = excluded.spec, status = 'planned', source = excluded.source, "
+                    "updated_at = excluded.updated_at",
+                    (pid, scene, spec.number, body, source, at),
+                )
+            removed = [shot_ref(scene, n) for n in sorted(old)]
+            tx.executemany(
+                "DELETE FROM shots WHERE production = ? AND scene = ? AND number = ?",
+                [(pid, scene, n) for n in sorted(old)],
+            )
+            detail = {
+                "scene": scene,
+                "source": source,
+                "added": added,
+                "changed": changed,
+                "unchanged": unchanged,
+                "removed": removed,
+            }
+            self.record_event(pid, tool, inputs, detail=detail, actor=actor, tx=tx)
+            shots = self._shots(tx, pid, scene)
+        return SceneSaved(
+            production=pid,
+            scene=scene,
+            shots=shots,
+            added=added,
+            changed=changed,
+            unchanged=unchanged,
+            removed=removed,
+        )
+
+    def shot(self, production: str, ref: str, tx: Tx | None = None) -> Shot:
+        """One shot by its '<scene>/<number>' ref; NotFound says what exists."""
+        with self._tx(tx) as t:
+            pid = self.resolve(production, t)
+            return self._shot(t, pid, ref)
+
+    def shots(self, production: str, scene: str | None = None) -> list[Shot]:
+        with self._read() as tx:
+            return self._shots(tx, self.resolve(production, tx), scene)
+
+    def scenes(self, production: str) -> list[str]:
+        """Scene names in natural order: '2' < '10' < '10a'."""
+        with self._read() as tx:
+            pid = self.resolve(production, tx)
+            rows = tx.execute("SELECT DISTINCT scene FROM shots WHERE production = ?", (pid,)).fetchall()
+        return sorted((r["scene"] for r in rows), key=validate.natural_key)
+
+    def set_shot_status(self, production: str, ref: str, status: str, *, tx: Tx | None = None) -> Shot:
+        if status not in SHOT_STATUSES:
+            raise InvalidInput(
+                f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}."
+            )
+        with self._tx(tx) as t:
+            pid = self.resolve(production, t)
+            shot = self._shot(t, pid, ref)
+            t.execute(
+                "UPDATE shots SET status = ?, updated_at = ? "
+                "WHERE production = ? AND scene = ? AND number = ?",
+                (status, now(), pid, shot.scene, shot.number),
+            )
+            return self._shot(t, pid, ref)
+
+    def _shot(self, tx: Tx, pid: str, ref: str) -> Shot:
+        try:
+            scene, number = parse_shot_ref(ref)
+        except ValueError as exc:
+            raise InvalidInput(f"{exc}: the scene name, a slash, then the shot number.") from None
+        row = tx.execute(
+            "SELECT * FROM shots WHERE production = ? AND scene = ? AND number = ?", (pid, scene, number)
+        ).fetchone()
+        if row is not None:
+            return _shot_from_row(row)
+        numbers = [
+            r["number"]
+            for r in tx.execute(
+                "SELECT number FROM shots WHERE production = ? AND scene = ? ORDER BY number", (pid, scene)
+            )
+        ]
+        if numbers:
+            listed = ", ".join(shot_ref(scene, n) for n in numbers[:20])
+            raise NotFound(
+                f"No shot {ref!r} in production {pid!r}: scene {scene!r} has {listed}. "
+                "Shots are named '<scene>/<number>'."
+            )
+        scenes = sorted(
+            {r["scene"] for r in tx.execute("SELECT scene FROM shots WHERE production = ?", (pid,))},
+            key=validate.natural_key,
+        )
+        have = (
+            f"its scenes are {', '.join(scenes[:20])}"
+            if scenes
+            else "it has no shots yet (save some with shots_save)"
+        )
+        raise NotFound(
+            f"No shot {ref!r} in production {pid!r}: there is no scene {scene!r}; {have}. "
+            "Shots are named '<scene>/<number>', e.g. '3/2'."
+        )
+
+    def _shots(self, tx: Tx, pid: str, scene: str | None) -> list[Shot]:
+        if scene is None:
+            rows = tx.execute("SELECT * FROM shots WHERE production = ?", (pid,)).fetchall()
+        else:
+            rows = tx.execute(
+                "SELECT * FROM shots WHERE production = ? AND scene = ?", (pid, scene)
+            ).fetchall()
+        shots = [_shot_from_row(r) for r in rows]
+        return sorted(shots, key=lambda s: (validate.natural_key(s.scene), s.number))
+
+    # -- event log -----------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        production: str,
+        tool: str,
+        inputs: dict[str, Any],
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+        actor: str | None = None,
+        *,
+        tx: Tx | None = None,
+    ) -> Event:
+        """Append one event. Pass `tx` to make it part of the change it records."""
+        event = Event(
+            at=now(),
+            tool=tool,
+            actor=actor,
+            inputs_digest=digest(inputs),
+            outcome=outcome,
+            detail=detail or {},
+        )
+        with self._tx(tx) as t:
+            pid = self.resolve(production, t)
+            t.execute(
+                "INSERT INTO production_events (production, at, tool, actor, inputs_digest, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pid,
+                    event.at,
+                    tool,
+                    actor,
+                    event.inputs_digest,
+                    outcome,
+                    json.dumps(event.detail, default=str),
+                ),
+            )
+        return event
+
+    def record_failure(
+        self,
+        production: str | None,
+        tool: str,
+        inputs: dict[str, Any],
+        error: BaseException,
+        actor: str | None = None,
+    ) -> None:
+        """Log a refused call against its production, if that production exists; never raises."""
+        if not production:
+            return
+        try:
+            pid = self.resolve(production)
+        except StudioError:
+            return
+        try:
+            self.record_event(
+                pid,
+                tool,
+                inputs,
+                outcome=f"error:{error_kind(error)}",
+                detail={"error": str(error)[:2000]},
+                actor=actor,
+            )
+        except Exception:
+            log.exception("Could not record the failed %s call on %s", tool, pid)
+
+    def events(self, production: str, limit: int = RECENT_EVENTS) -> list[Event]:
+        with self._read() as tx:
+            return self._events(tx, self.resolve(production, tx), limit)
+
+    def _events(self, tx: Tx, pid: str, limit: int) -> list[Event]:
+        rows = tx.execute(
+            "SELECT * FROM production_events WHERE production = ? ORDER BY seq DESC LIMIT ?", (pid, limit)
+        ).fetchall()
+        return [
+            Event(
+                at=r["at"],
+                tool=r["tool"],
+                actor=r["actor"],
+                inputs_digest=r["inputs_digest"],
+                outcome=r["outcome"],
+                detail=json.loads(r["detail"]),
+            )
+            for r in reversed(rows)
+        ]
+
+
+def _shot_from_row(row: Any) -> Shot:
+    spec = json.loads(row["spec"])
+    return Shot(
+        **spec,
+        production=row["production"],
+        scene=row["scene"],
+        ref=shot_ref(row["scene"], row["number"]),
+        status=row["status"],
+        source=row["source"],
+        updated_at=row["updated_at"],
+    )
