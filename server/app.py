@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ class Studio:
         self.roots: list[Path] = settings.roots()
         self.genai = GenAIClients(GenAISettings.from_env(os.environ))
         self.migrations: list[Migration] = []
-        self.background: list[Callable[[], Awaitable[None]]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._state: StateStore | None = None
         # Family services, set by each family's register().
         self.style: StyleService
@@ -77,13 +77,16 @@ class Studio:
 
 
 def build_server(settings: Settings | None = None) -> MCPServer[Studio]:
-    from tools import production, style
+    from tools import generation, production, style
 
     studio = Studio(settings or Settings())
     server: MCPServer[Studio] = MCPServer(
-        "studio-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=studio.lifespan,
+        "studio-mcp",
+        instructions=INSTRUCTIONS,
+        version="0.1.0",
+        lifespan=studio.lifespan,
         log_level=studio.settings.log_level,
     )
-    for family in (style, production):
+    for family in (style, production, generation):
         family.register(server, studio)
     return server

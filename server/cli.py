@@ -36,7 +36,9 @@ def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | N
     server = build_server(settings)
     if http:
         server.run(
-            "streamable-http", host=host or settings.http_host, port=port or settings.http_port,
+            "streamable-http",
+            host=host or settings.http_host,
+            port=port or settings.http_port,
             streamable_http_path="/mcp",
         )
     else:
@@ -71,7 +73,11 @@ def run_doctor(settings: Settings) -> int:
 
     try:
         kits = ChromaStore(settings).kits()
-        where = settings.chroma_path if settings.chroma_mode == "embedded" else f"{settings.chroma_host}:{settings.chroma_port}"
+        where = (
+            settings.chroma_path
+            if settings.chroma_mode == "embedded"
+            else f"{settings.chroma_host}:{settings.chroma_port}"
+        )
         line(True, "chroma", f"{settings.chroma_mode} at {where}, {len(kits)} kit(s)")
     except Exception as exc:
         failures += 1
@@ -96,17 +102,19 @@ def run_doctor(settings: Settings) -> int:
 
     present = GenAIClients(genai).describe()
     line(
-        True if present.developer_ready else None, "Gemini Developer API",
-        "configured" if present.developer_ready else
-        "no GEMINI_API_KEY/GOOGLE_API_KEY: shots_plan, Gemini images and gemini embeddings are disabled",
+        True if present.developer_ready else None,
+        "Gemini Developer API",
+        "configured"
+        if present.developer_ready
+        else "no GEMINI_API_KEY/GOOGLE_API_KEY: shots_plan, Gemini images and gemini embeddings are disabled",
     )
     line(
-        True if present.vertex_ready else None, "Vertex AI",
-        f"configured ({present.vertex_auth})" if present.vertex_ready else
-        "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION "
+        True if present.vertex_ready else None,
+        "Vertex AI",
+        f"configured ({present.vertex_auth})"
+        if present.vertex_ready
+        else "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION "
         "and ADC, or a Vertex express-mode API key): Veo video and Imagen are disabled",
     )
     print("\nRetrieval, productions, continuity, review and cost tools need no credentials.")
     return 1 if failures else 0
-
-

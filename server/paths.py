@@ -27,7 +27,7 @@ def confine(raw: str, roots: Sequence[Path], *, must_exist: bool = True) -> Path
         raise PathNotAllowed(f"Path {raw!r} does not exist (relative paths start at {Path.cwd()}).")
     resolved = candidate.resolve()
     for root in roots:
-        if resolved.is_relative_to(root):
+        if resolved.is_relative_to(root.resolve()):
             return resolved
     listed = ", ".join(str(r) for r in roots)
     raise PathNotAllowed(

@@ -50,10 +50,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 120
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a server under test: no real credentials, data in `data_dir`."""
-    env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith(("STUDIO_", "GEMINI_", "GOOGLE_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_", "GEMINI_", "GOOGLE_"))}
     env.update({"STUDIO_DATA_DIR": str(data_dir), "STUDIO_LOG_LEVEL": "WARNING"})
     env.update(extra)
     return env
@@ -94,10 +91,13 @@ def start_http_server(workdir: Path, **extra: str) -> RunningServer:
     data_dir = workdir / "studio-data"
     port = free_port()
     env = server_env(data_dir, **extra)
-    log = open(workdir / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
+    log = open(workdir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
         [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(port)],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     wait_for_port(port, proc)
     return RunningServer(url=f"http://127.0.0.1:{port}/mcp", workdir=workdir, data_dir=data_dir, proc=proc, env=env)
@@ -132,10 +132,12 @@ def chroma_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real Chroma server, from the chromadb package, on a free loopback port."""
     path = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log = open(path / "chroma.log", "wb")  # noqa: SIM115
+    log = open(path / "chroma.log", "wb")
     proc = subprocess.Popen(
         [str(BIN / "chroma"), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     wait_for_port(port, proc)
     yield port
@@ -146,7 +148,9 @@ def chroma_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 def chroma_server_mcp(tmp_path_factory: pytest.TempPathFactory, chroma_http: int) -> Iterator[RunningServer]:
     server = start_http_server(
         make_workdir(tmp_path_factory.mktemp("chroma-mode")),
-        STUDIO_CHROMA_MODE="http", STUDIO_CHROMA_HOST="127.0.0.1", STUDIO_CHROMA_PORT=str(chroma_http),
+        STUDIO_CHROMA_MODE="http",
+        STUDIO_CHROMA_HOST="127.0.0.1",
+        STUDIO_CHROMA_PORT=str(chroma_http),
     )
     yield server
     stop(server.proc)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from server.errors import StudioError
+
 if TYPE_CHECKING:
     from google.genai.client import AsyncClient, Client
     from google.genai.types import (
@@ -76,7 +78,7 @@ _VERTEX_HELP = (
 )
 
 
-class GenerationError(Exception):
+class GenerationError(StudioError):
     """A generation call failed in a way the caller can act on; `kind` says which way."""
 
     def __init__(

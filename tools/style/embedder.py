@@ -102,9 +102,26 @@ class GeminiEmbedder:
         self.name = f"gemini/{model}"
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
-        from tools.generation.client import embed_texts
+        from google.genai import types
 
-        return await embed_texts(self._clients, self._model, texts)
+        from tools.generation.client import GenerationError
+
+        try:
+            client = self._clients.developer()
+            contents: list[Any] = list(texts)
+            response = await client.models.embed_content(
+                model=self._model, contents=contents, config=types.EmbedContentConfig(task_type="RETRIEVAL_DOCUMENT")
+            )
+        except GenerationError as exc:
+            raise EmbedderUnavailable(f"The gemini embedder cannot run: {exc}") from None
+        except Exception as exc:
+            raise EmbedderUnavailable(
+                f"The gemini embedder failed: {self._clients.map_error(exc, backend='developer', model=self._model)}"
+            ) from None
+        vectors = [list(e.values or []) for e in response.embeddings or []]
+        if len(vectors) != len(texts) or any(not v for v in vectors):
+            raise EmbedderUnavailable(f"{self._model} returned {len(vectors)} embeddings for {len(texts)} texts.")
+        return vectors
 
 
 def make_embedder(kind: str, clients: GenAIClients, gemini_model: str) -> Embedder:

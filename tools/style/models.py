@@ -7,8 +7,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 StyleKind = Literal[
-    "guide", "palette", "typography", "tone", "character", "location", "prop", "reference_image",
-    "director_note", "approved_shot", "rejected_shot",
+    "guide",
+    "palette",
+    "typography",
+    "tone",
+    "character",
+    "location",
+    "prop",
+    "reference_image",
+    "director_note",
+    "approved_shot",
+    "rejected_shot",
 ]
 STYLE_KINDS: tuple[str, ...] = StyleKind.__args__  # type: ignore[attr-defined]
 

@@ -12,7 +12,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from tools.style.models import IngestResult, KitInfo, KitList, RemoveResult, SearchResult, StyleKind
+from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MIGRATIONS, StyleService
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ async def client_roots(ctx: Context) -> list[Path]:
     for root in result.roots:
         parsed = urlparse(str(root.uri))
         if parsed.scheme == "file":
-            roots.append(Path(unquote(parsed.path)).resolve())
+            roots.append(Path(unquote(parsed.path)))
     return roots
 
 
@@ -49,10 +49,14 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
     async def style_ingest(
         kit: Annotated[str, Field(description="Kit name, e.g. 'lumen-moss'. Created on first ingest.")],
         ctx: Context,
-        paths: Annotated[list[str], Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg")] = [],  # noqa: B006
+        paths: Annotated[
+            list[str], Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg")
+        ] = [],  # noqa: B006
         text: Annotated[str | None, Field(description="Inline material instead of (or as well as) files.")] = None,
         title: Annotated[str | None, Field(description="Title of the inline text; required with text.")] = None,
-        kind: Annotated[StyleKind, Field(description="What the material is; 'guide' lets the file type decide.")] = "guide",
+        kind: Annotated[
+            StyleKind, Field(description="What the material is; 'guide' lets the file type decide.")
+        ] = "guide",
         entities: Annotated[list[str], Field(description="Characters, locations or props it describes.")] = [],  # noqa: B006
         tags: list[str] = [],  # noqa: B006
     ) -> IngestResult:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
 
@@ -22,7 +22,7 @@ from server.db import Migration
 from server.errors import NotFound, StudioError
 from server.faults import crash_point
 from server.paths import confine
-from tools.style.chunking import chunk_document, chunk_id
+from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError
 from tools.style.models import (
@@ -53,9 +53,30 @@ MIGRATIONS = [
             started_at TEXT NOT NULL, PRIMARY KEY (kit, source))""",
     )
 ]
+# Metadata that, if it differs, makes an unchanged text a changed source.
+_COMPARED = ("source_hash", "kind", "entities", "tags", "title", "heading", "position")
 MAX_K = 50
 MAX_QUERY_CHARS = 2000
 MAX_LABELS = 50
+
+
+@dataclass
+class _SourcePlan:
+    source: str
+    kind: StyleKind
+    chunks: list[Chunk]
+    ids: list[str]
+    metadatas: list[dict[str, Any]]
+    old_ids: list[str]
+    missing: list[int]  # positions of chunks to embed and write
+    stale: list[str]  # ids of the old version to delete
+    status: Literal["added", "replaced", "unchanged"]
+    started_at: str
+    vectors: dict[int, list[float]] = field(default_factory=dict)
+
+
+def _batches(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class StyleService:
@@ -71,8 +92,15 @@ class StyleService:
     # -- ingest ---------------------------------------------------------------------------------
 
     async def ingest(
-        self, kit: str, paths: Sequence[str], text: str | None, title: str | None, kind: StyleKind,
-        entities: Sequence[str], tags: Sequence[str], extra_roots: Sequence[Path] = (),
+        self,
+        kit: str,
+        paths: Sequence[str],
+        text: str | None,
+        title: str | None,
+        kind: StyleKind,
+        entities: Sequence[str],
+        tags: Sequence[str],
+        extra_roots: Sequence[Path] = (),
     ) -> IngestResult:
         check_kit_name(kit)
         entities, tags = _labels("entities", entities), _labels("tags", tags)
@@ -90,16 +118,22 @@ class StyleService:
             collection = await anyio.to_thread.run_sync(
                 lambda: self.store.collection(kit, self.embedder.name, create=True)
             )
-            results: list[SourceResult] = []
-            added = removed = 0
-            for doc in docs:
-                result, n_added, n_removed = await self._write_source(collection, kit, doc, kind, entities, tags)
-                results.append(result)
-                added += n_added
-                removed += n_removed
+            plans = [await anyio.to_thread.run_sync(self._plan, collection, kit, d, kind, entities, tags) for d in docs]
+            # One embedding batch for every new chunk of every source: the embedder's best throughput.
+            todo = [(plan, n) for plan in plans for n in plan.missing]
+            vectors = await self.embedder.embed([plan.chunks[n].text for plan, n in todo]) if todo else []
+            for (plan, n), vector in zip(todo, vectors, strict=True):
+                plan.vectors[n] = vector
+            for plan in plans:
+                if plan.status != "unchanged":
+                    await anyio.to_thread.run_sync(self._write, collection, kit, plan)
         return IngestResult(
-            kit=kit, embedder=self.embedder.name, sources=results, chunks_added=added,
-            chunks_removed=removed, skipped=skipped,
+            kit=kit,
+            embedder=self.embedder.name,
+            sources=[SourceResult(source=p.source, kind=p.kind, status=p.status, chunks=len(p.ids)) for p in plans],
+            chunks_added=sum(len(p.missing) for p in plans),
+            chunks_removed=sum(len(p.stale) for p in plans),
+            skipped=skipped,
         )
 
     def _check_kit_embedder(self, kit: str) -> None:
@@ -152,25 +186,27 @@ class StyleService:
             raise StudioError(f"{exc} Nothing was ingested.") from exc
         return docs
 
-    async def _write_source(
+    def _plan(
         self, collection: Any, kit: str, doc: Document, kind: StyleKind, entities: list[str], tags: list[str]
-    ) -> tuple[SourceResult, int, int]:
+    ) -> _SourcePlan:
+        """What writing `doc` changes: which chunks are new (to embed), kept, or stale (to delete)."""
         chosen_kind = cast(StyleKind, effective_kind(kind, doc.kind_hint))
         doc_entities = list(entities)
         if chosen_kind == "character" and not doc_entities:
             doc_entities = [Path(doc.source).stem.lower()]
         chunks = chunk_document(doc)
-        ids: list[str] = []
-        seen: Counter[str] = Counter()
-        for chunk in chunks:
-            seen[chunk.text] += 1
-            ids.append(chunk_id(kit, doc.source, f"{chunk.text}\x00{seen[chunk.text]}"))
+        ids = [chunk_id(kit, doc.source, chunk.text) for chunk in chunks]
         now = datetime.now(UTC).isoformat(timespec="seconds")
         metadatas: list[dict[str, Any]] = []
         for chunk in chunks:
             meta: dict[str, Any] = {
-                "kit": kit, "kind": chosen_kind, "source": doc.source, "title": doc.title,
-                "heading": chunk.heading or "", "position": chunk.position, "source_hash": doc.content_hash,
+                "kit": kit,
+                "kind": chosen_kind,
+                "source": doc.source,
+                "title": doc.title,
+                "heading": chunk.heading or "",
+                "position": chunk.position,
+                "source_hash": doc.content_hash,
                 "ingested_at": now,
             }
             if doc_entities:
@@ -179,51 +215,48 @@ class StyleService:
                 meta["tags"] = tags
             metadatas.append(meta)
 
-        existing = await anyio.to_thread.run_sync(
-            lambda: collection.get(where={"source": doc.source}, include=["metadatas"])
-        )
+        existing = collection.get(where={"source": doc.source}, include=["metadatas"])
         old_ids: list[str] = list(existing["ids"])
-        old_meta = {i: m for i, m in zip(existing["ids"], existing["metadatas"] or [], strict=False)}
-        if set(old_ids) == set(ids) and all(
-            old_meta[i].get("source_hash") == doc.content_hash
-            and old_meta[i].get("kind") == chosen_kind
-            and old_meta[i].get("entities", []) == doc_entities
-            and old_meta[i].get("tags", []) == tags
-            for i in ids
-        ):
-            return SourceResult(source=doc.source, kind=chosen_kind, status="unchanged", chunks=len(ids)), 0, 0
+        old_meta = dict(zip(existing["ids"], existing["metadatas"] or [], strict=False))
+        unchanged = set(old_ids) == set(ids) and all(
+            {k: old_meta[i].get(k) for k in _COMPARED} == {k: metadatas[n].get(k) for k in _COMPARED}
+            for n, i in enumerate(ids)
+        )
+        return _SourcePlan(
+            source=doc.source,
+            kind=chosen_kind,
+            chunks=chunks,
+            ids=ids,
+            metadatas=metadatas,
+            old_ids=old_ids,
+            missing=[] if unchanged else [n for n, i in enumerate(ids) if i not in old_meta],
+            stale=[] if unchanged else [i for i in old_ids if i not in set(ids)],
+            status="unchanged" if unchanged else ("replaced" if old_ids else "added"),
+            started_at=now,
+        )
 
-        missing = [n for n, i in enumerate(ids) if i not in old_meta]
-        vectors = await self.embedder.embed([chunks[n].text for n in missing]) if missing else []
-        stale = [i for i in old_ids if i not in set(ids)]
-
-        def write() -> None:
-            with self._studio.state.transaction() as tx:
-                tx.execute(
-                    "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
-                    (kit, doc.source, json.dumps(old_ids), json.dumps(ids), now),
-                )
-            if missing:
-                half = max(1, len(missing) // 2)
-                for part in (missing[:half], missing[half:]):
-                    if not part:
-                        continue
-                    collection.upsert(
-                        ids=[ids[n] for n in part], embeddings=[vectors[missing.index(n)] for n in part],
-                        documents=[chunks[n].text for n in part], metadatas=[metadatas[n] for n in part],
-                    )
-                    crash_point("style.mid_upsert")
-            kept = [n for n, i in enumerate(ids) if i in old_meta]
-            if kept:
-                collection.update(ids=[ids[n] for n in kept], metadatas=[metadatas[n] for n in kept])
-            if stale:
-                collection.delete(ids=stale)
-            with self._studio.state.transaction() as tx:
-                tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, doc.source))
-
-        await anyio.to_thread.run_sync(write)
-        status = "replaced" if old_ids else "added"
-        return SourceResult(source=doc.source, kind=chosen_kind, status=status, chunks=len(ids)), len(missing), len(stale)
+    def _write(self, collection: Any, kit: str, plan: _SourcePlan) -> None:
+        """Write one source under a journal row, so a crash in here is undone or finished on restart."""
+        with self._studio.state.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
+                (kit, plan.source, json.dumps(plan.old_ids), json.dumps(plan.ids), plan.started_at),
+            )
+        for batch in _batches(plan.missing, max(1, (len(plan.missing) + 1) // 2)):
+            collection.upsert(
+                ids=[plan.ids[n] for n in batch],
+                embeddings=[plan.vectors[n] for n in batch],
+                documents=[plan.chunks[n].text for n in batch],
+                metadatas=[plan.metadatas[n] for n in batch],
+            )
+            crash_point("style.mid_upsert")
+        kept = [n for n in range(len(plan.ids)) if n not in set(plan.missing)]
+        if kept:  # positions and labels may have changed even where the text did not
+            collection.update(ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept])
+        if plan.stale:
+            collection.delete(ids=plan.stale)
+        with self._studio.state.transaction() as tx:
+            tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, plan.source))
 
     # -- recovery -------------------------------------------------------------------------------
 
@@ -278,11 +311,16 @@ class StyleService:
             hits: list[StyleHit] = []
             for name, collection in collections:
                 found = collection.query(
-                    query_embeddings=[vector], n_results=k, where=where,
+                    query_embeddings=[vector],
+                    n_results=k,
+                    where=where,
                     include=["documents", "metadatas", "distances"],
                 )
                 for id_, text, meta, dist in zip(
-                    found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0],
+                    found["ids"][0],
+                    found["documents"][0],
+                    found["metadatas"][0],
+                    found["distances"][0],
                     strict=True,
                 ):
                     hits.append(_hit(name, id_, text, meta, dist))
@@ -331,8 +369,12 @@ class StyleService:
                 source, KitSource(source=source, title=str(m.get("title", "")), kind=str(m.get("kind")), chunks=0)
             )
             entry.chunks += 1
-        return KitInfo(kit=kit, embedder=embedder, chunks=len(metadatas), sources=sorted(
-            per_source.values(), key=lambda s: s.source))
+        return KitInfo(
+            kit=kit,
+            embedder=embedder,
+            chunks=len(metadatas),
+            sources=sorted(per_source.values(), key=lambda s: s.source),
+        )
 
     async def remove(self, kit: str, source: str | None) -> RemoveResult:
         await self._ready()
@@ -349,7 +391,9 @@ class StyleService:
                     return RemoveResult(kit=kit, source=None, chunks_removed=count, kit_deleted=True)
                 ids = collection.get(where={"source": source}, include=[])["ids"]
                 if not ids:
-                    known = sorted({str(m.get("source")) for m in collection.get(include=["metadatas"])["metadatas"] or []})
+                    known = sorted(
+                        {str(m.get("source")) for m in collection.get(include=["metadatas"])["metadatas"] or []}
+                    )
                     raise NotFound(
                         f"Kit {kit!r} has no source {source!r}. Its sources: {', '.join(known[:20]) or 'none'}."
                     )
@@ -382,9 +426,16 @@ def _where(kinds: Sequence[str], entities: Sequence[str]) -> dict[str, Any] | No
 
 def _hit(kit: str, id_: str, text: str, meta: dict[str, Any], distance: float) -> StyleHit:
     return StyleHit(
-        id=id_, kit=kit, text=text, source=str(meta.get("source", "")), title=str(meta.get("title", "")),
-        kind=meta.get("kind", "guide"), entities=list(meta.get("entities") or []), tags=list(meta.get("tags") or []),
-        heading=str(meta.get("heading", "")), score=round(1.0 - float(distance), 4),
+        id=id_,
+        kit=kit,
+        text=text,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        kind=meta.get("kind", "guide"),
+        entities=list(meta.get("entities") or []),
+        tags=list(meta.get("tags") or []),
+        heading=str(meta.get("heading", "")),
+        score=round(1.0 - float(distance), 4),
     )
 
 
@@ -394,5 +445,3 @@ def _source_name(path: Path) -> str:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-

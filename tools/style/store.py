@@ -67,8 +67,12 @@ class ChromaStore:
             kwargs["database"] = s.chroma_database
         try:
             return chromadb.HttpClient(
-                host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl, headers=headers,
-                settings=chroma_settings, **kwargs,
+                host=s.chroma_host,
+                port=s.chroma_port,
+                ssl=s.chroma_ssl,
+                headers=headers,
+                settings=chroma_settings,
+                **kwargs,
             )
         except Exception as exc:  # chromadb raises a variety of connection errors
             raise ChromaUnavailable(
@@ -90,8 +94,10 @@ class ChromaStore:
         client = self.client()
         if create:
             collection = client.get_or_create_collection(
-                name, metadata={"kit": kit, "embedder": embedder},
-                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,
+                name,
+                metadata={"kit": kit, "embedder": embedder},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
             )
         else:
             try:
