@@ -104,3 +104,6 @@ def _split_sql(script: str) -> list[str]:
     if current.strip():
         statements.append(current.strip())
     return [s for s in statements if s]
+
+
+Tx = _Tx  # the public name for a transaction handle, for type annotations

@@ -21,7 +21,7 @@ from tools.production.errors import InvalidInput
 from tools.production.models import Asset, parse_shot_ref
 
 if TYPE_CHECKING:
-    from server.db import _Tx as Tx
+    from server.db import Tx
 
 ASSET_URI = "studio://assets/{asset}"
 

@@ -15,7 +15,7 @@ from tools.production import validate
 if TYPE_CHECKING:
     from server.app import Studio
     from server.db import StateStore
-    from server.db import _Tx as Tx
+    from server.db import Tx
 
 
 def now() -> str:

@@ -34,7 +34,7 @@ from tools.production.spend import SpendLedger
 from tools.style.store import check_kit_name
 
 if TYPE_CHECKING:
-    from server.db import _Tx as Tx
+    from server.db import Tx
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from tools.production.errors import BudgetExceeded, InvalidInput
 from tools.production.models import Spend
 
 if TYPE_CHECKING:
-    from server.db import _Tx as Tx
+    from server.db import Tx
 
 # Below a hundredth of a cent, a difference is rounding, not overspend.
 EPSILON = 1e-6

@@ -213,6 +213,8 @@ class StyleService:
                 meta["entities"] = doc_entities
             if tags:
                 meta["tags"] = tags
+            if doc.palette:  # brand swatches or an image's dominant colours, for palette checks
+                meta["palette"] = [colour.hex for colour in doc.palette]
             metadatas.append(meta)
 
         existing = collection.get(where={"source": doc.source}, include=["metadatas"])
@@ -336,6 +338,17 @@ class StyleService:
             for name, meta in sorted(self.store.kits().items())
             if meta.get("embedder") == self.embedder.name
         ]
+
+    async def brand_palette(self, kit: str) -> list[str]:
+        """The hex codes of the kit's palette material (brand kit swatches), for continuity checks."""
+        await self._ready()
+
+        def run() -> list[str]:
+            collection = self.store.collection(kit, self.embedder.name)
+            metadatas = collection.get(where={"kind": "palette"}, include=["metadatas"])["metadatas"] or []
+            return list(dict.fromkeys(str(h) for m in metadatas for h in (m.get("palette") or [])))
+
+        return await anyio.to_thread.run_sync(run)
 
     # -- kits -----------------------------------------------------------------------------------
 

@@ -1,0 +1,81 @@
+"""The process as a user meets it: the CLI's doctor, settings, and the transports."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from mcp import Client
+
+from tests.conftest import BIN, RunningServer, result_data, server_env, stdio_params
+
+
+def run_doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "studio-mcp"), "doctor"],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "data", **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_doctor_reports_every_piece_and_masks_secrets(tmp_path: Path) -> None:
+    secrets = {"STUDIO_CHROMA_TOKEN": "chroma-secret-123", "GEMINI_API_KEY": "AIzaSyFAKEKEYFORDOCTOR000000000000000"}
+    done = run_doctor(tmp_path, **secrets)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    for secret in secrets.values():
+        assert secret not in out
+    assert "chroma_token = ***" in done.stdout
+    assert "[ok  ] data directory" in done.stdout
+    assert "[ok  ] chroma: embedded" in done.stdout
+    assert "[ok  ] embedder: minilm/all-MiniLM-L6-v2, 384 dimensions" in done.stdout
+    assert "[ok  ] Gemini Developer API: configured" in done.stdout
+    assert "[off ] Vertex AI" in done.stdout and "Veo video and Imagen are disabled" in done.stdout
+
+
+def test_doctor_fails_on_an_unusable_data_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    done = subprocess.run(
+        [str(BIN / "studio-mcp"), "doctor"],
+        cwd=tmp_path,
+        env=server_env(blocker / "data"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "[FAIL] data directory" in done.stdout and "STUDIO_DATA_DIR" in done.stdout
+
+
+def test_bad_settings_fail_fast_with_the_variable_named(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "studio-mcp"), "serve"],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "d", STUDIO_CHROMA_MODE="cloud"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode != 0
+    assert "chroma_mode" in done.stderr and done.stdout == ""
+
+
+async def test_stdio_server_writes_nothing_but_protocol_to_stdout(tmp_path: Path) -> None:
+    # The client parses every stdout line as JSON-RPC; a stray print would fail these calls.
+    async with Client(stdio_params(tmp_path, tmp_path / "data", STUDIO_LOG_LEVEL="DEBUG")) as client:
+        result = result_data(await client.call_tool("style_kits", {}))
+        assert result == {"kits": []}
+        listed = await client.list_resource_templates()
+        assert {"studio://kits/{kit}"} <= {t.uri_template for t in listed.resource_templates}
+
+
+async def test_http_transport_serves_the_same_tools(embedded_server: RunningServer) -> None:
+    async with embedded_server.client() as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"style_ingest", "style_search", "style_kits", "style_remove"} <= names
+        assert embedded_server.url.startswith("http://127.0.0.1:")
