@@ -14,8 +14,7 @@ from tools.production import validate
 
 if TYPE_CHECKING:
     from server.app import Studio
-    from server.db import StateStore
-    from server.db import Tx
+    from server.db import StateStore, Tx
 
 
 def now() -> str:
