@@ -18,6 +18,7 @@ from server.settings import Settings
 from tools.generation.client import GenAIClients, GenAISettings
 
 if TYPE_CHECKING:
+    from tools.continuity.ledger import LedgerService
     from tools.production import ProductionService
     from tools.style import StyleService
 
@@ -45,6 +46,7 @@ class Studio:
         # Family services, set by each family's register().
         self.style: StyleService
         self.production: ProductionService
+        self.continuity: LedgerService
 
     @property
     def state(self) -> StateStore:
@@ -77,7 +79,7 @@ class Studio:
 
 
 def build_server(settings: Settings | None = None) -> MCPServer[Studio]:
-    from tools import generation, production, style
+    from tools import continuity, generation, production, style
 
     studio = Studio(settings or Settings())
     server: MCPServer[Studio] = MCPServer(
@@ -87,6 +89,6 @@ def build_server(settings: Settings | None = None) -> MCPServer[Studio]:
         lifespan=studio.lifespan,
         log_level=studio.settings.log_level,
     )
-    for family in (style, production, generation):
+    for family in (style, production, generation, continuity):
         family.register(server, studio)
     return server

@@ -1,0 +1,219 @@
+"""The continuity ledger over a real MCP client: facts by scene, append-only history, references,
+every bad input (error names the problem, nothing changes, the server keeps serving), and the
+findings table and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+
+from server.app import Studio
+from server.settings import Settings
+from tests.conftest import RunningServer, error_text, result_data
+from tools import continuity, production
+from tools.continuity import FindingIn, record_findings
+
+BRIEF = {
+    "name": "Night Ferry", "kit": "lumen-moss", "logline": "A pilot ferries lanterns across a dark harbour.",
+    "tone": "quiet, warm", "must": [], "must_not": [],
+}
+
+
+def make_server(data_dir: Path) -> tuple[MCPServer[Studio], Studio]:
+    """Production and continuity only: in-process and fast."""
+    studio = Studio(Settings(data_dir=data_dir))
+    server: MCPServer[Studio] = MCPServer("continuity-test", lifespan=studio.lifespan)
+    production.register(server, studio)
+    continuity.register(server, studio)
+    return server, studio
+
+
+async def call(c: Client, tool: str, **args: Any) -> dict[str, Any]:
+    return result_data(await c.call_tool(tool, args))
+
+
+async def setup(c: Client, scenes: tuple[str, ...] = ("11", "12")) -> str:
+    pid = (await call(c, "production_create", **BRIEF))["id"]
+    for scene in scenes:
+        await call(c, "shots_save", production=pid, scene=scene,
+                   shots=[{"number": 1, "description": f"Mara on deck, scene {scene}", "characters": ["Mara"]}])
+    return str(pid)
+
+
+async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c)
+        first = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                           attributes={"jacket": "red wool", "Scar": "left cheek"}, note="costume bible")
+        assert first["created"] is True
+        assert {f["attribute"] for f in first["facts"]} == {"jacket", "scar"}  # keys normalised
+        torn = await call(c, "continuity_set", production=pid, entity="mara", kind="character",
+                          attributes={"jacket": "red wool, torn"}, from_scene="12", note="torn in the fight")
+        assert torn["created"] is False and torn["entity"] == "Mara"
+        assert torn["state"]["attributes"]["jacket"] == "red wool, torn"
+
+        at11 = await call(c, "continuity_get", production=pid, scene="11")
+        at12 = await call(c, "continuity_get", production=pid, scene="12")
+        mara11 = next(e for e in at11["entities"] if e["entity"] == "Mara")
+        mara12 = next(e for e in at12["entities"] if e["entity"] == "Mara")
+        assert mara11["attributes"] == {"jacket": "red wool", "scar": "left cheek"}
+        assert mara12["attributes"] == {"jacket": "red wool, torn", "scar": "left cheek"}
+        assert set(mara12["fact_ids"]) != set(mara11["fact_ids"])
+        # Natural order: scene 2 is before 11, so the torn fact does not reach it; '12a' is after 12.
+        await call(c, "continuity_set", production=pid, entity="2", kind="scene", attributes={"time_of_day": "night"})
+        await call(c, "continuity_set", production=pid, entity="12a", kind="scene", attributes={"weather": "rain"})
+        at2 = await call(c, "continuity_get", production=pid, entity="Mara", scene="2")
+        assert at2["entities"][0]["attributes"]["jacket"] == "red wool"
+        at12a = await call(c, "continuity_get", production=pid, entity="Mara", scene="12a")
+        assert at12a["entities"][0]["attributes"]["jacket"] == "red wool, torn"
+
+        # History: both jacket facts, in order, with their scenes and notes.
+        hist = at2["history"][0]["facts"]
+        jackets = [(f["value"], f["from_scene"], f["note"]) for f in hist if f["attribute"] == "jacket"]
+        assert jackets == [("red wool", None, "costume bible"), ("red wool, torn", "12", "torn in the fight")]
+        # A scene entity speaks for its own scene only.
+        scene_entities = [e["entity"] for e in at12a["entities"]] if at12a["entities"] else []
+        assert scene_entities == ["Mara"]
+        all12a = await call(c, "continuity_get", production=pid, scene="12a")
+        assert {e["entity"] for e in all12a["entities"]} == {"Mara", "12a"}
+
+        # Setting the same fact again adds nothing; ending a fact with '' keeps its history.
+        again = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                           attributes={"jacket": "red wool, torn"}, from_scene="12")
+        assert again["facts"] == []
+        healed = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                            attributes={"scar": ""}, from_scene="12a")
+        assert "scar" not in healed["state"]["attributes"]
+        full = await call(c, "continuity_get", production=pid, entity="Mara", history=True)
+        assert len(full["history"][0]["facts"]) == 4
+        assert (await call(c, "continuity_get", production=pid, entity="Mara", scene="12"))[
+            "entities"][0]["attributes"]["scar"] == "left cheek"
+
+
+async def test_references_attach_to_entities(tmp_path: Path) -> None:
+    server, studio = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c)
+        asset = studio.production.save_asset(pid, None, "image", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+        aid = asset.id
+        res = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                         attributes={"hair": "short black"}, references=[aid])
+        assert [r["asset"] for r in res["references"]] == [aid]
+        got = await call(c, "continuity_get", production=pid, entity="Mara", scene="11")
+        assert got["entities"][0]["references"] == [aid]
+        states = await continuity.ledger_as_of(studio, pid, "11", ["mara", "nobody"])
+        assert [s.entity for s in states] == ["Mara"] and states[0].references == [aid]
+        bad = await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
+                                                   "references": ["a_00000000000000000000"]})
+        assert "a_00000000000000000000" in error_text(bad)
+
+
+BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
+    ({"kind": "costume"}, "Unknown entity kind 'costume'"),
+    ({"kind": "costume"}, "wardrobe"),  # lists the valid kinds
+    ({"production": "no-such-production"}, "no-such-production"),
+    ({"from_scene": "99"}, "'99' is not a scene"),
+    ({"entity": "  "}, "entity is empty"),
+    ({"attributes": {" ": "red"}}, "attribute name is empty"),
+    ({"kind": "prop"}, "already a character"),
+    ({"entity": "scene three", "kind": "scene"}, "not a scene name"),
+    ({"references": [""]}, "reference asset id is empty"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
+async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c)
+        await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                   attributes={"jacket": "red"})
+        before = await call(c, "continuity_get", production=pid, history=True)
+        args = {"production": pid, "entity": "Mara", "kind": "character", "attributes": {"jacket": "blue"},
+                **change}
+        text = error_text(await c.call_tool("continuity_set", args))
+        assert expected in text
+        assert await call(c, "continuity_get", production=pid, history=True) == before
+        # Still serving.
+        assert (await call(c, "continuity_get", production=pid, entity="Mara"))["entities"][0]["attributes"] == {
+            "jacket": "red"}
+
+
+async def test_get_bad_inputs(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c)
+        missing = await c.call_tool("continuity_get", {"production": pid, "entity": "Ode"})
+        assert "No entity 'Ode'" in error_text(missing)
+        assert "'40' is not a scene" in error_text(await c.call_tool("continuity_get", {"production": pid,
+                                                                                       "scene": "40"}))
+        assert "nope" in error_text(await c.call_tool("continuity_get", {"production": "nope"}))
+        nothing = await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character"})
+        assert result_data(nothing)["created"] is True
+        assert "Nothing to set" in error_text(
+            await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character"}))
+
+
+async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c, scenes=())
+        assert "not a scene" in error_text(await c.call_tool("continuity_set", {
+            "production": pid, "entity": "Mara", "kind": "character", "attributes": {"hair": "grey"},
+            "from_scene": "5"}))
+        await call(c, "continuity_set", production=pid, entity="5", kind="scene",
+                   attributes={"time_of_day": "dusk", "int_ext": "EXT"})
+        res = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+                         attributes={"hair": "grey"}, from_scene="5")
+        assert res["facts"][0]["from_scene"] == "5"
+
+
+async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path) -> None:
+    server, studio = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await setup(c, scenes=("2", "10", "10a"))
+        await record_findings(studio, pid, [
+            FindingIn(severity="warning", rule="palette_shift", time_s=3.5, evidence="ΔE 14 at 3.5 s"),
+            FindingIn(severity="error", rule="subject_drift", entity="Mara", time_s=8.0),
+        ], source="media", shot="10/1", asset="a_0123456789abcdef0123")
+        await record_findings(studio, pid, [FindingIn(severity="error", rule="attribute_mismatch", entity="Mara",
+                                                      expected="red", found="blue")], source="preflight", shot="2/1")
+        await record_findings(studio, pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+                              source="preflight", shot="10a/1")
+        report = await call(c, "continuity_report", production=pid)
+        order = [(f["shot"], f["severity"]) for f in report["findings"]]
+        assert order == [("2/1", "error"), ("10/1", "error"), ("10/1", "warning"), ("10a/1", "warning")]
+        assert report["counts"] == {"total": 4, "open": 4, "resolved": 0, "errors": 2, "warnings": 2, "info": 0}
+        assert report["findings"][1]["time_s"] == 8.0 and report["findings"][1]["asset"] == "a_0123456789abcdef0123"
+        # A re-check that no longer finds the error resolves it; one that finds it again does not duplicate.
+        await record_findings(studio, pid, [], source="preflight", shot="2/1")
+        await record_findings(studio, pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+                              source="preflight", shot="10a/1")
+        report = await call(c, "continuity_report", production=pid)
+        assert report["counts"]["total"] == 4 and report["counts"]["resolved"] == 1
+        resolved = [f for f in report["findings"] if f["resolved"]]
+        assert resolved[0]["shot"] == "2/1" and resolved[0]["resolved_note"] == "not found by a later check"
+        assert [s["shot"] for s in report["shots"]] == ["2/1", "10/1", "10a/1"]
+        assert "nope" in error_text(await c.call_tool("continuity_report", {"production": "nope"}))
+
+
+async def test_review_prompt_and_wiring_in_the_real_server(embedded_server: RunningServer) -> None:
+    async with embedded_server.client() as c:
+        tools = {t.name for t in (await c.list_tools()).tools}
+        assert {"continuity_set", "continuity_get", "continuity_check_prompt", "continuity_report"} <= tools
+        prompts = {p.name for p in (await c.list_prompts()).prompts}
+        assert "continuity_review" in prompts
+        got = await c.get_prompt("continuity_review", {"production": "night-ferry"})
+        text = got.messages[0].content.text  # type: ignore[union-attr]
+        assert "continuity_report(production='night-ferry')" in text
+        pid = result_data(await c.call_tool("production_create", {**BRIEF, "name": "Ledger Wiring"}))["id"]
+        await c.call_tool("shots_save", {"production": pid, "scene": "1", "shots": [
+            {"number": 1, "description": "Mara at the rail"}]})
+        res = result_data(await c.call_tool("continuity_set", {
+            "production": pid, "entity": "Mara", "kind": "character", "attributes": {"coat": "red"}}))
+        assert res["state"]["attributes"] == {"coat": "red"}

@@ -1,0 +1,189 @@
+"""The preflight checker over a real MCP client: each rule fires on its violation and stays quiet
+on its control; evidence spans point into the checked text; findings land in the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from tests.conftest import error_text, result_data
+from tests.test_continuity_ledger import make_server
+
+BRIEF = {
+    "name": "Preflight Ferry", "kit": "lumen-moss", "logline": "A pilot ferries lanterns across a dark harbour.",
+    "tone": "quiet, warm", "must": ["lantern"], "must_not": ["logos"],
+}
+MARA = "Mara, in her red wool jacket, lifts a lantern"
+
+
+def shot(number: int, description: str, **fields: Any) -> dict[str, Any]:
+    return {"number": number, "description": description, **fields}
+
+
+# rule -> (scene, shots, shot checked, scene of a second copy for controls that differ only by scene)
+CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "attribute_mismatch": (
+        [shot(1, "Mara in a navy parka carries a lantern along the pier.", characters=["Mara"])],
+        [shot(1, "Mara in a crimson parka carries a lantern along the pier.", characters=["Mara"])],
+    ),
+    "side_flip": (
+        [shot(1, "Close on the scar on Mara's right cheek as she lights the lantern.", characters=["Mara"])],
+        [shot(1, "Close on the scar on Mara's left cheek as she lights the lantern.", characters=["Mara"])],
+    ),
+    "must_not_present": (
+        [shot(1, f"{MARA}; brand logos cover the ferry's hull.", characters=["Mara"])],
+        [shot(1, f"{MARA}; the hull is bare, no logos anywhere.", characters=["Mara"])],
+    ),
+    "must_missing": (
+        [shot(1, "Mara, in her red wool jacket, looks across the harbour.", characters=["Mara"])],
+        [shot(1, f"{MARA} and looks across the harbour.", characters=["Mara"])],
+    ),
+    "time_of_day_jump": (
+        [shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
+         shot(2, "The lantern sways over black water.", time_of_day="night"),
+         shot(3, f"{MARA} on the deck.", time_of_day="midday", characters=["Mara"])],
+        [shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
+         shot(2, "The lantern sways over black water.", time_of_day="night"),
+         shot(3, f"{MARA} on the deck.", time_of_day="midnight", characters=["Mara"])],
+    ),
+    "weather_jump": (
+        [shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
+         shot(2, "The lantern hisses in the downpour.", weather="rain"),
+         shot(3, f"{MARA} on the deck.", weather="clear", characters=["Mara"])],
+        [shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
+         shot(2, "The lantern hisses in the downpour.", weather="rain"),
+         shot(3, f"{MARA} on the deck as the rain clears.", weather="clear", characters=["Mara"])],
+    ),
+    "screen_direction_flip": (
+        [shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
+         shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
+         shot(3, f"{MARA} and reaches the stern.", screen_direction="right-to-left", characters=["Mara"])],
+        [shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
+         shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
+         shot(3, f"{MARA} and reaches the stern.", screen_direction="right-to-left", characters=["Mara"],
+              notes="camera crosses the line on the turn")],
+    ),
+    "unannounced_entrance": (
+        [shot(1, f"{MARA}.", characters=["Mara"]),
+         shot(2, "Ode stands beside Mara at the lantern.", characters=["Mara", "Ode"])],
+        [shot(1, f"{MARA}.", characters=["Mara"]),
+         shot(2, "Ode steps in beside Mara at the lantern.", characters=["Mara", "Ode"])],
+    ),
+}
+
+
+async def call(c: Client, tool: str, **args: Any) -> dict[str, Any]:
+    return result_data(await c.call_tool(tool, args))
+
+
+async def make_production(c: Client, name: str = "Preflight Ferry") -> str:
+    pid = str((await call(c, "production_create", **{**BRIEF, "name": name}))["id"])
+    await call(c, "shots_save", production=pid, scene="12", shots=[shot(1, f"{MARA}.", characters=["Mara"])])
+    await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
+               attributes={"jacket": "red wool", "scar": "left cheek", "hair": "short black"})
+    await call(c, "continuity_set", production=pid, entity="Ode", kind="character", attributes={"hat": "grey cap"})
+    await call(c, "continuity_set", production=pid, entity="map", kind="prop", attributes={"state": "intact"})
+    await call(c, "continuity_set", production=pid, entity="map", kind="prop", attributes={"state": "torn"},
+               from_scene="12")
+    return pid
+
+
+def rules(check: dict[str, Any]) -> set[str]:
+    return {f["rule"] for f in check["findings"]}
+
+
+@pytest.mark.parametrize("rule", list(CASES))
+async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: str) -> None:
+    server, _ = make_server(tmp_path)
+    violation, control = CASES[rule]
+    async with Client(server) as c:
+        pid = await make_production(c)
+        await call(c, "shots_save", production=pid, scene="3", shots=violation)
+        await call(c, "shots_save", production=pid, scene="4", shots=control)
+        ref = len(violation)
+        bad = await call(c, "continuity_check_prompt", production=pid, shot=f"3/{ref}")
+        good = await call(c, "continuity_check_prompt", production=pid, shot=f"4/{ref}")
+        assert rules(bad) == {rule}, bad["findings"]
+        assert rules(good) == set(), good["findings"]
+        finding = bad["findings"][0]
+        assert bad["has_errors"] == (finding["severity"] == "error")
+        assert finding["message"] and finding["suggestion"]
+        ev = finding["evidence"]
+        if ev is not None and ev["field"] == "description":
+            text = next(s["description"] for s in violation if s["number"] == ref)
+            assert text[ev["start"]:ev["end"]] == ev["text"]
+
+
+async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await make_production(c)
+        text = "Mara unfolds the torn map under the lantern."
+        await call(c, "shots_save", production=pid, scene="5", shots=[shot(1, text, characters=["Mara"])])
+        await call(c, "shots_save", production=pid, scene="12", shots=[shot(1, text, characters=["Mara"])])
+        early = await call(c, "continuity_check_prompt", production=pid, shot="5/1")
+        assert rules(early) == {"state_too_early"}
+        f = early["findings"][0]
+        assert f["entity"] == "map" and f["found"] == "torn" and "12" in f["expected"]
+        assert f["evidence"]["text"] == "torn map" and f["suggestion"] == "intact map"
+        on_time = await call(c, "continuity_check_prompt", production=pid, shot="12/1")
+        assert rules(on_time) == set()
+
+
+async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await make_production(c)
+        ok = ("Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
+              "No logos on the hull.")
+        assert rules(await call(c, "continuity_check_prompt", production=pid, prompt=ok, scene="12")) == set()
+        wrong = "A blonde Mara with long hair lifts the lantern; the scar on her right cheek glistens."
+        res = await call(c, "continuity_check_prompt", production=pid, prompt=wrong, scene="12")
+        assert rules(res) == {"attribute_mismatch", "side_flip"}
+        assert res["recorded"] is False  # a raw prompt belongs to no shot
+        for f in res["findings"]:
+            assert wrong[f["evidence"]["start"]:f["evidence"]["end"]] == f["evidence"]["text"]
+        side = next(f for f in res["findings"] if f["rule"] == "side_flip")
+        assert side["expected"] == "left cheek" and "left cheek" in side["suggestion"]
+        # Without a scene, any value the fact ever has is accepted (the torn map is fine).
+        loose = await call(c, "continuity_check_prompt", production=pid, prompt="Mara holds the torn map by a lantern.")
+        assert rules(loose) == set() and loose["notes"]
+
+
+async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await make_production(c)
+        await call(c, "shots_save", production=pid, scene="3", shots=CASES["attribute_mismatch"][0])
+        await call(c, "shots_save", production=pid, scene="10", shots=CASES["must_missing"][0])
+        await call(c, "continuity_check_prompt", production=pid, shot="10/1")
+        check = await call(c, "continuity_check_prompt", production=pid, shot="3/1")
+        assert check["recorded"] is True and check["has_errors"] is True
+        report = await call(c, "continuity_report", production=pid)
+        assert [(f["shot"], f["rule"], f["source"]) for f in report["findings"]] == [
+            ("3/1", "attribute_mismatch", "preflight"), ("10/1", "must_missing", "preflight")]
+        assert report["findings"][0]["evidence"].startswith("description[")
+        await call(c, "shots_save", production=pid, scene="3", shots=CASES["attribute_mismatch"][1])
+        assert rules(await call(c, "continuity_check_prompt", production=pid, shot="3/1")) == set()
+        report = await call(c, "continuity_report", production=pid)
+        assert report["counts"]["resolved"] == 1 and report["counts"]["open"] == 1
+
+
+async def test_bad_inputs(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path)
+    async with Client(server) as c:
+        pid = await make_production(c)
+        cases = [
+            ({"production": pid}, "Nothing to check"),
+            ({"production": pid, "prompt": "   "}, "prompt is empty"),
+            ({"production": pid, "shot": "99/1"}, "99/1"),
+            ({"production": pid, "shot": "banana"}, "'<scene>/<number>'"),
+            ({"production": "nope", "prompt": "Mara"}, "nope"),
+            ({"production": pid, "prompt": "Mara", "scene": "77"}, "'77' is not a scene"),
+        ]
+        for args, expected in cases:
+            assert expected in error_text(await c.call_tool("continuity_check_prompt", args))
+        assert (await call(c, "continuity_report", production=pid))["counts"]["total"] == 0

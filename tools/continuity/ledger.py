@@ -1,0 +1,336 @@
+"""The continuity ledger: entities with append-only facts that may change from a scene on.
+
+A fact is (entity, attribute, value, from_scene). As of scene S an attribute's value is the latest
+fact whose from_scene <= S in natural scene order ('2' < '10' < '10a'; None = from the start);
+among facts for the same from_scene, the one set last. Facts are never updated or deleted: a
+value of '' ends an attribute from a scene on.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from server.db import Migration
+from server.errors import NotFound, StudioError
+from tools.continuity.models import (
+    ENTITY_KINDS,
+    ContinuityGetResult,
+    ContinuitySetResult,
+    EntityHistory,
+    EntityState,
+    Fact,
+    Reference,
+    natural_key,
+)
+from tools.production.models import SCENE_NAME, Production
+
+if TYPE_CHECKING:
+    from server.app import Studio
+    from server.db import _Tx as Tx
+
+MIGRATIONS = [
+    Migration(
+        id="continuity-001-ledger",
+        sql="""
+        CREATE TABLE continuity_entities (
+            production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE, kind TEXT NOT NULL,
+            created_at TEXT NOT NULL, PRIMARY KEY (production, entity));
+        CREATE TABLE continuity_facts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
+            attribute TEXT NOT NULL, value TEXT NOT NULL, from_scene TEXT, note TEXT, created_at TEXT NOT NULL);
+        CREATE INDEX continuity_facts_entity ON continuity_facts (production, entity);
+        CREATE TABLE continuity_references (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
+            asset TEXT NOT NULL, from_scene TEXT, note TEXT, created_at TEXT NOT NULL);
+        """,
+    ),
+]
+MAX_NAME = 100
+MAX_VALUE = 500
+MAX_ATTRIBUTES = 50
+ASSET_ID = re.compile(r"^a_[0-9a-f]{20}$")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def scene_le(a: str | None, b: str | None) -> bool:
+    """Does a fact from scene `a` hold in scene `b`? None as `b` means 'the latest' (everything holds)."""
+    if a is None or b is None:
+        return True
+    return natural_key(a) <= natural_key(b)
+
+
+async def call_production(studio: Studio, method: str, *args: Any) -> Any:
+    """Call the production family's public service, sync or async, off the event loop."""
+    service = getattr(studio, "production", None) or getattr(studio, "productions", None)
+    if service is None:
+        raise StudioError("The production family is not loaded in this server, so productions cannot be looked up.")
+    fn = getattr(service, method)
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+async def get_production(studio: Studio, production: str) -> Production:
+    if not production or not production.strip():
+        raise StudioError("production is empty: pass a production id or name (see production_create).")
+    result = await call_production(studio, "get", production)
+    assert isinstance(result, Production)
+    return result
+
+
+@dataclass
+class Ledger:
+    """Everything the ledger holds for one production, loaded in one read."""
+
+    production: str
+    kinds: dict[str, str] = field(default_factory=dict)  # entity (as first written) -> kind
+    facts: list[Fact] = field(default_factory=list)  # in order set
+    references: list[Reference] = field(default_factory=list)
+
+    def name(self, entity: str) -> str | None:
+        """The stored spelling of an entity name, matched case-insensitively."""
+        low = entity.strip().lower()
+        return next((n for n in self.kinds if n.lower() == low), None)
+
+    def scene_entities(self) -> list[str]:
+        return [n for n, k in self.kinds.items() if k == "scene"]
+
+    def facts_of(self, entity: str) -> list[Fact]:
+        low = entity.lower()
+        return [f for f in self.facts if f.entity.lower() == low]
+
+    def state(self, entity: str, scene: str | None) -> EntityState:
+        latest: dict[str, Fact] = {}
+        for fact in self.facts_of(entity):
+            if not scene_le(fact.from_scene, scene):
+                continue
+            held = latest.get(fact.attribute)
+            # Later from_scene wins; for the same from_scene the fact set later wins (facts are in set order).
+            if held is None or natural_key(fact.from_scene or "") >= natural_key(held.from_scene or ""):
+                latest[fact.attribute] = fact
+        live = {a: f for a, f in latest.items() if f.value != ""}
+        refs = [r.asset for r in self.references
+                if r.entity.lower() == entity.lower() and scene_le(r.from_scene, scene)]
+        return EntityState(
+            entity=entity, kind=self.kinds[entity], attributes={a: f.value for a, f in sorted(live.items())},
+            fact_ids=[f.id for f in sorted(live.values(), key=lambda f: int(f.id[1:]))],
+            references=list(dict.fromkeys(refs)),
+        )
+
+    def states(self, scene: str | None, entities: Sequence[str] | None = None) -> list[EntityState]:
+        wanted = None if entities is None else {e.strip().lower() for e in entities}
+        order = {k: i for i, k in enumerate(ENTITY_KINDS)}
+        names = sorted(self.kinds, key=lambda n: (order.get(self.kinds[n], 99), n.lower()))
+        out = []
+        for name in names:
+            if wanted is not None and name.lower() not in wanted:
+                continue
+            # Another scene's own facts say nothing about this scene.
+            if self.kinds[name] == "scene" and scene is not None and name.lower() != scene.lower():
+                continue
+            out.append(self.state(name, scene))
+        return out
+
+    def history(self, entity: str) -> EntityHistory:
+        return EntityHistory(
+            entity=entity, kind=self.kinds[entity], facts=self.facts_of(entity),
+            references=[r for r in self.references if r.entity.lower() == entity.lower()],
+        )
+
+
+def _load(tx: Tx, production: str) -> Ledger:
+    ledger = Ledger(production)
+    for row in tx.execute(
+        "SELECT entity, kind FROM continuity_entities WHERE production = ? ORDER BY created_at", (production,)
+    ):
+        ledger.kinds[row["entity"]] = row["kind"]
+    for row in tx.execute("SELECT * FROM continuity_facts WHERE production = ? ORDER BY seq", (production,)):
+        ledger.facts.append(Fact(
+            id=f"f{row['seq']}", entity=ledger.name(row["entity"]) or row["entity"], attribute=row["attribute"],
+            value=row["value"], from_scene=row["from_scene"], note=row["note"], created_at=row["created_at"],
+        ))
+    for row in tx.execute("SELECT * FROM continuity_references WHERE production = ? ORDER BY seq", (production,)):
+        ledger.references.append(Reference(
+            entity=ledger.name(row["entity"]) or row["entity"], asset=row["asset"], from_scene=row["from_scene"],
+            note=row["note"], created_at=row["created_at"],
+        ))
+    return ledger
+
+
+def _attribute_key(raw: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", (raw or "").strip().lower())
+    if not key:
+        raise StudioError("An attribute name is empty: name each attribute, e.g. {'jacket': 'red wool'}.")
+    if len(key) > MAX_NAME:
+        raise StudioError(f"Attribute name {raw[:40]!r}... is longer than {MAX_NAME} characters: shorten it.")
+    return key
+
+
+class LedgerService:
+    def __init__(self, studio: Studio) -> None:
+        self._studio = studio
+
+    async def load(self, production: str) -> Ledger:
+        pid = (await get_production(self._studio, production)).id
+        return await anyio.to_thread.run_sync(self._load_sync, pid)
+
+    def _load_sync(self, pid: str) -> Ledger:
+        with self._studio.state.transaction() as tx:
+            return _load(tx, pid)
+
+    @staticmethod
+    def known_scenes(prod: Production, ledger: Ledger) -> list[str]:
+        """Scenes that exist: those with shots, and those with a `scene` entity."""
+        names = {s.lower(): s for s in [*prod.scenes, *ledger.scene_entities()]}
+        return sorted(names.values(), key=natural_key)
+
+    @classmethod
+    def check_scene(cls, prod: Production, ledger: Ledger, scene: str, what: str) -> str:
+        for known in cls.known_scenes(prod, ledger):
+            if known.lower() == scene.strip().lower():
+                return known
+        have = ", ".join(cls.known_scenes(prod, ledger)[:30]) or "none yet"
+        raise NotFound(
+            f"{what} {scene!r} is not a scene of production {prod.id!r} (scenes: {have}). A scene exists once it "
+            "has shots (shots_save) or a scene entity (continuity_set(entity='<scene>', kind='scene'))."
+        )
+
+    async def set(
+        self, production: str, entity: str, kind: str, attributes: dict[str, str], from_scene: str | None,
+        note: str | None, references: Sequence[str],
+    ) -> ContinuitySetResult:
+        prod = await get_production(self._studio, production)
+        name = (entity or "").strip()
+        if not name:
+            raise StudioError("entity is empty: name the entity, e.g. 'Mara', 'lantern' or (kind='scene') '12'.")
+        if len(name) > MAX_NAME:
+            raise StudioError(f"entity name is longer than {MAX_NAME} characters: use a short name.")
+        if kind not in ENTITY_KINDS:
+            raise StudioError(f"Unknown entity kind {kind!r}: use one of {', '.join(ENTITY_KINDS)}.")
+        if kind == "scene" and not SCENE_NAME.match(name):
+            raise StudioError(
+                f"A scene entity is named by its scene, and {name!r} is not a scene name: use 1-32 letters, "
+                "digits, '.', '_' or '-', e.g. '3' or '12a'.")
+        if len(attributes) > MAX_ATTRIBUTES:
+            raise StudioError(f"{len(attributes)} attributes in one call: set at most {MAX_ATTRIBUTES} at a time.")
+        values: dict[str, str] = {}
+        for raw_key, raw_value in attributes.items():
+            key = _attribute_key(raw_key)
+            if key in values:
+                raise StudioError(f"Attribute {key!r} is given twice (as spelled differently): give it once.")
+            if not isinstance(raw_value, str):
+                raise StudioError(f"Attribute {key!r} must be a string, e.g. 'red wool'; got {raw_value!r}.")
+            value = " ".join(raw_value.split())
+            if len(value) > MAX_VALUE:
+                raise StudioError(f"Attribute {key!r} is longer than {MAX_VALUE} characters: shorten it.")
+            values[key] = value
+        refs = list(dict.fromkeys(r.strip() for r in references))
+        for ref in refs:
+            if not ref:
+                raise StudioError("A reference asset id is empty: pass asset ids such as 'a_0123456789abcdef0123'.")
+            await self._check_asset(prod.id, ref)
+        note = note.strip() if note and note.strip() else None
+        # Validation that needs the ledger and the writes share one transaction, so a concurrent set
+        # cannot slip between them.
+        return await anyio.to_thread.run_sync(
+            functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs))
+
+    async def _check_asset(self, production: str, asset: str) -> None:
+        service = getattr(self._studio, "production", None)
+        if service is not None and hasattr(service, "asset"):
+            found = await call_production(self._studio, "asset", asset)  # NotFound says what exists
+            owner = getattr(found, "production", production)
+            if owner != production:
+                raise StudioError(f"Asset {asset!r} belongs to production {owner!r}, not {production!r}.")
+        elif not ASSET_ID.match(asset):
+            raise StudioError(f"{asset!r} is not an asset id: asset ids look like 'a_' + 20 hex digits.")
+
+    def _set_sync(
+        self, prod: Production, name: str, kind: str, values: dict[str, str], from_scene: str | None,
+        note: str | None, refs: list[str],
+    ) -> ContinuitySetResult:
+        with self._studio.state.transaction() as tx:
+            ledger = _load(tx, prod.id)
+            existing = ledger.name(name)
+            if existing is not None and ledger.kinds[existing] != kind:
+                raise StudioError(
+                    f"{existing!r} is already a {ledger.kinds[existing]} in production {prod.id!r}; an entity "
+                    f"keeps its kind. Use kind={ledger.kinds[existing]!r}, or a different name for the {kind}.")
+            if existing is not None and not values and not refs:
+                raise StudioError(f"Nothing to set on {existing!r}: pass attributes and/or references.")
+            created = existing is None
+            name = existing or name
+            at = now()
+            if created:
+                tx.execute("INSERT INTO continuity_entities (production, entity, kind, created_at) VALUES (?,?,?,?)",
+                           (prod.id, name, kind, at))
+                ledger.kinds[name] = kind
+            scene = None
+            if from_scene is not None:
+                if not from_scene.strip():
+                    raise StudioError("from_scene is empty: pass a scene name, or leave it out for 'from the start'.")
+                scene = LedgerService.check_scene(prod, ledger, from_scene, "from_scene")
+            current = ledger.state(name, scene).attributes if not created else {}
+            same_scene = {f.attribute: f.value for f in ledger.facts_of(name) if f.from_scene == scene}
+            facts: list[Fact] = []
+            for key, value in values.items():
+                # An identical fact at the same scene adds nothing (a retried call stays one fact).
+                if same_scene.get(key) == value and current.get(key, "") == value:
+                    continue
+                cur = tx.execute(
+                    "INSERT INTO continuity_facts (production, entity, attribute, value, from_scene, note, created_at)"
+                    " VALUES (?,?,?,?,?,?,?)", (prod.id, name, key, value, scene, note, at))
+                facts.append(Fact(id=f"f{cur.lastrowid}", entity=name, attribute=key, value=value,
+                                  from_scene=scene, note=note, created_at=at))
+            added_refs: list[Reference] = []
+            have_refs = {(r.asset, r.from_scene) for r in ledger.references if r.entity.lower() == name.lower()}
+            for asset in refs:
+                if (asset, scene) in have_refs:
+                    continue
+                tx.execute("INSERT INTO continuity_references (production, entity, asset, from_scene, note, "
+                           "created_at) VALUES (?,?,?,?,?,?)", (prod.id, name, asset, scene, note, at))
+                added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
+            state = _load(tx, prod.id).state(name, scene)
+        return ContinuitySetResult(production=prod.id, entity=name, kind=kind, created=created, facts=facts,
+                                   references=added_refs, state=state)
+
+    async def get(
+        self, production: str, entity: str | None, scene: str | None, history: bool,
+    ) -> ContinuityGetResult:
+        prod = await get_production(self._studio, production)
+        ledger = await anyio.to_thread.run_sync(self._load_sync, prod.id)
+        if scene is not None:
+            scene = self.check_scene(prod, ledger, scene, "scene")
+        names: list[str] | None = None
+        if entity is not None:
+            name = ledger.name(entity) if entity.strip() else None
+            if name is None:
+                known = ", ".join(list(ledger.kinds)[:30]) or "none yet (add one with continuity_set)"
+                raise NotFound(f"No entity {entity!r} in production {prod.id!r}'s ledger; entities: {known}.")
+            names = [name]
+        states = ledger.states(scene, names)
+        if names is not None and not states:
+            states = [ledger.state(names[0], scene)]  # a scene entity asked for by name, as of another scene
+        shown = names if names is not None else (list(ledger.kinds) if history else [])
+        return ContinuityGetResult(production=prod.id, scene=scene, entities=states,
+                                   history=[ledger.history(n) for n in shown])
+
+
+async def ledger_as_of(
+    studio: Studio, production: str, scene: str | None, entities: list[str] | None = None,
+) -> list[EntityState]:
+    """Every entity's facts as of `scene` (None = the latest facts), optionally only the named entities.
+
+    Unknown entity names are skipped (a shot may name someone the ledger does not know yet)."""
+    return (await LedgerService(studio).load(production)).states(scene, entities)

@@ -1,0 +1,111 @@
+"""The continuity family's MCP surface: the ledger, the preflight check, the report and its review prompt.
+
+`continuity_check_media` is wired by the server with the media engine; its findings go through
+`record_findings` like everyone else's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from mcp.server import MCPServer
+from pydantic import Field
+
+from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
+from tools.continuity.ledger import LedgerService
+from tools.continuity.models import (
+    ENTITY_KINDS,
+    ContinuityGetResult,
+    ContinuityReport,
+    ContinuitySetResult,
+    PromptCheck,
+)
+from tools.continuity.preflight import check_prompt
+from tools.continuity.report import MIGRATIONS as REPORT_MIGRATIONS
+from tools.continuity.report import continuity_report as build_report
+
+if TYPE_CHECKING:
+    from server.app import Studio
+
+MIGRATIONS = [*LEDGER_MIGRATIONS, *REPORT_MIGRATIONS]
+
+REVIEW_PROMPT = """\
+Review the continuity of production {production!r}.
+
+1. Call continuity_report(production={production!r}). Read `counts` first: open errors block paid
+   generation (video_generate refuses a shot whose preflight has errors unless overridden).
+2. Go shot by shot in the order given (`shots` summarises each). For each open finding:
+   - source 'preflight' (rules on the prompt/shot text): compare `expected` with `found` and read the
+     `evidence` span. If the shot text is wrong, rewrite the shot (shots_save) using the `suggestion`
+     (the corrected phrase), then re-run continuity_check_prompt(production, shot) — fixed findings
+     are marked resolved by the re-check. If the ledger is wrong (the story changed), fix the fact with
+     continuity_set(..., from_scene=...) instead — never by deleting history.
+   - source 'media' or 'gemini' (checks of a generated asset): `time_s` says where in the clip; look
+     at that moment (asset_get) before deciding to regenerate, revise the prompt, or accept.
+   - warnings (must_missing, weather_jump, screen_direction_flip, unannounced_entrance) may be
+     intentional: if so, say why in the shot's notes (e.g. 'crosses the line', 'Ode enters') and
+     re-check, so the reason is on record.
+3. Check facts with continuity_get(production={production!r}, scene=<the shot's scene>) when a
+   finding is surprising: it answers as of that scene, with history when you name the entity.
+4. Finish with a short summary: shots clear to generate, shots that need rewriting (with the
+   corrected phrases), ledger facts you changed and why, and what remains for a human decision.
+"""
+
+
+def register(server: MCPServer[Studio], studio: Studio) -> None:
+    service = LedgerService(studio)
+    studio.continuity = service
+    studio.migrations.extend(MIGRATIONS)
+
+    @server.tool()
+    async def continuity_set(
+        production: Annotated[str, Field(description="Production id or name.")],
+        entity: Annotated[str, Field(description="Entity name, e.g. 'Mara', 'lantern'; for kind='scene' the scene, "
+                                                 "e.g. '12'.")],
+        kind: Annotated[str, Field(description=f"One of: {', '.join(ENTITY_KINDS)}. An entity keeps its kind.")],
+        attributes: Annotated[dict[str, str], Field(
+            description="Facts as free keys with string values, e.g. {'jacket': 'red wool', 'scar': 'left cheek'}; "
+                        "for scenes: story_day, time_of_day, int_ext, weather, lighting, screen_direction, location. "
+                        "'' ends a fact from from_scene on.")] = {},  # noqa: B006
+        from_scene: Annotated[str | None, Field(
+            description="The facts hold from this scene on (e.g. torn from '12'); default from the start.")] = None,
+        note: Annotated[str | None, Field(description="Why, for the history.")] = None,
+        references: Annotated[list[str], Field(
+            description="Asset ids of reference material (character sheets, approved frames).")] = [],  # noqa: B006
+    ) -> ContinuitySetResult:
+        """Record continuity facts about an entity. Append-only: earlier facts stay in the history."""
+        return await service.set(production, entity, kind, attributes, from_scene, note, references)
+
+    @server.tool()
+    async def continuity_get(
+        production: Annotated[str, Field(description="Production id or name.")],
+        entity: Annotated[str | None, Field(description="Only this entity (its full history is included).")] = None,
+        scene: Annotated[str | None, Field(description="Answer as of this scene; default the latest facts.")] = None,
+        history: Annotated[bool, Field(description="Include every entity's full history.")] = False,
+    ) -> ContinuityGetResult:
+        """The continuity ledger as of a scene: each entity's current facts and reference assets."""
+        return await service.get(production, entity, scene, history)
+
+    @server.tool()
+    async def continuity_check_prompt(
+        production: Annotated[str, Field(description="Production id or name.")],
+        shot: Annotated[str | None, Field(description="Shot '<scene>/<number>': checks its description (or "
+                                                       "`prompt`) against its scene and neighbours.")] = None,
+        prompt: Annotated[str | None, Field(description="A prompt to check instead of the shot's description.")] = None,
+        scene: Annotated[str | None, Field(description="For a prompt without a shot: check as of this scene.")] = None,
+    ) -> PromptCheck:
+        """Preflight before generation: ledger facts as of the scene, the brief's must/must-not, and the
+        neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix."""
+        return await check_prompt(studio, production, shot, prompt, scene=scene)
+
+    @server.tool()
+    async def continuity_report(
+        production: Annotated[str, Field(description="Production id or name.")],
+    ) -> ContinuityReport:
+        """Every continuity finding (preflight, media, gemini) across shots and assets, by shot then severity."""
+        return await build_report(studio, production)
+
+    @server.prompt()
+    def continuity_review(production: str) -> str:
+        """Walk through a production's continuity report and resolve or explain each finding."""
+        return REVIEW_PROMPT.format(production=production)
