@@ -270,3 +270,24 @@ async def test_interrupted_ingest_leaves_no_half_indexed_file(tmp_path: Path) ->
         assert again["sources"][0]["status"] == "replaced"
         hits = result_data(await client.call_tool("style_search", {"query": "rule", "kit": "crash", "k": 50}))["hits"]
         assert hits and all("New rule" in h["text"] for h in hits)
+
+
+async def test_client_roots_extend_the_allowed_roots(tmp_path: Path) -> None:
+    from mcp import types
+
+    work, elsewhere = tmp_path / "work", tmp_path / "client-project"
+    work.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "look.md").write_text("# Look\n\nThe ferry's hull is painted oxblood.\n")
+    args = {"kit": "roots", "paths": [str(elsewhere / "look.md")]}
+
+    async with Client(stdio_params(work, work / "data")) as client:
+        assert "outside the allowed roots" in error_text(await client.call_tool("style_ingest", args))
+
+    async def offer_roots(_context: object) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri=elsewhere.as_uri(), name="client project")])
+
+    # Roots are a handshake-era capability (deprecated in 2026-07-28), so this client speaks that protocol.
+    async with Client(stdio_params(work, work / "data"), list_roots_callback=offer_roots, mode="legacy") as client:
+        result = result_data(await client.call_tool("style_ingest", args))
+        assert result["sources"][0]["status"] == "added"

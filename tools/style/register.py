@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote, urlparse
@@ -27,7 +28,9 @@ async def client_roots(ctx: Context) -> list[Path]:
     if caps is None or caps.roots is None:
         return []
     try:
-        with anyio.fail_after(3):
+        # Roots are deprecated from protocol 2026-07-28 but still what today's desktop clients offer.
+        with anyio.fail_after(3), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             result = await ctx.session.list_roots()
     except Exception as exc:
         log.info("Client roots unavailable: %s", exc)
