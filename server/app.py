@@ -19,6 +19,7 @@ from tools.generation.client import GenAIClients, GenAISettings
 
 if TYPE_CHECKING:
     from tools.continuity.ledger import LedgerService
+    from tools.generation.jobs import JobService
     from tools.production import ProductionService
     from tools.style import StyleService
 
@@ -47,6 +48,7 @@ class Studio:
         self.style: StyleService
         self.production: ProductionService
         self.continuity: LedgerService
+        self.video_jobs: JobService
 
     @property
     def state(self) -> StateStore:
