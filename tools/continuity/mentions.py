@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from tools.continuity import vocabulary as v
+from tools.continuity.descriptors import is_descriptive
 from tools.continuity.vocabulary import Token
 
 PERSON_NOUNS = set(
@@ -126,6 +127,11 @@ def owner_of(doc: Doc, i: int, mentions: list[Mention], has_noun: set[str], sole
 Item = tuple[int, str]  # (token index, word or hyphen part)
 
 
+def words_of(tok: Token) -> list[str]:
+    """'waist-length' stays whole (the tables know it); 'salt-stained' splits into its parts."""
+    return [tok.low] if "-" in tok.low and is_descriptive(tok.low) else tok.parts
+
+
 def pre_window(doc: Doc, i: int, stops: set[int]) -> list[Item]:
     """Modifier words before token i: 'her faded red [jacket]' up to 4 words, stopping at clause edges."""
     items: list[Item] = []
@@ -136,7 +142,7 @@ def pre_window(doc: Doc, i: int, stops: set[int]) -> list[Item]:
         tok = doc.tokens[j]
         if not tok.is_word or tok.low in v.PRE_STOPS or j in stops:
             break
-        items += [(j, p) for p in tok.parts]
+        items += [(j, p) for p in words_of(tok)]
         words += 1
         j -= 1
     return items
@@ -147,11 +153,15 @@ def post_window(doc: Doc, end: int) -> tuple[list[Item], bool]:
     her left cheek', 'jacket is blue'); otherwise only sides and body parts ('scarred right cheek')."""
     toks = doc.tokens
     j = end + 1
-    if j + 1 < len(toks) and toks[j].low == "," and toks[j + 1].low in {"now", "still"}:
+    appositive = False
+    if j + 1 < len(toks) and toks[j].low == "," and (toks[j + 1].low in {"now", "still"} or
+                                                    is_descriptive(toks[j + 1].low)):
+        # 'her hair, cropped short' / 'the map, now torn': a description set off by a comma.
         j += 1
+        appositive = True
     if j >= len(toks):
         return [], False
-    full = toks[j].low in v.POST_OPENERS
+    full = appositive or toks[j].low in v.POST_OPENERS
     limit = 6 if full else 3
     items: list[Item] = []
     words = 0
@@ -159,7 +169,7 @@ def post_window(doc: Doc, end: int) -> tuple[list[Item], bool]:
         tok = toks[j]
         if not tok.is_word or tok.low in {"and", "but", "while", "as", "or", "with"}:
             break
-        items += [(j, p) for p in tok.parts]
+        items += [(j, p) for p in words_of(tok)]
         words += 1
         j += 1
     return items, full

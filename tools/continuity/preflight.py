@@ -290,9 +290,20 @@ def _from_field(value: str | None, field: str, table: dict[str, frozenset[str]])
     return Valued(fams, value, Evidence(field=field, text=value, start=0, end=len(value))) if fams else None
 
 
+def _colour_use(doc: Doc, i: int) -> bool:
+    """'a snowy parka', 'her jacket is snowy': a colour word describing a thing, not the weather."""
+    if doc.tokens[i].low not in v.COLOURS:
+        return False
+    toks = doc.tokens
+    if i + 1 < len(toks) and v.canon(toks[i + 1].low) in v.NOUN_GROUPS:
+        return True
+    return i >= 2 and toks[i - 1].low in {"is", "are", "was", "were"} and v.canon(toks[i - 2].low) in v.NOUN_GROUPS
+
+
 def _from_text(doc: Doc, field: str, table: dict[str, frozenset[str]]) -> Valued | None:
-    for tok in doc.tokens:
-        if tok.low in _TEXT_ONLY_SKIP or not tok.is_word:
+    for i, tok in enumerate(doc.tokens):
+        # 'day' and 'bright' are too common in prose to date or forecast a shot.
+        if tok.low in _TEXT_ONLY_SKIP or not tok.is_word or _colour_use(doc, i):
             continue
         fams = v.families(tok.low, table)
         if fams:

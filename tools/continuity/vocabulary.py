@@ -191,7 +191,8 @@ WEATHER_CHANGE = re.compile(
     r"\b(starts?|begins?|stops?|clears?|rolls? in|breaks?|eases?|lifts?|sets in|picks up|dies down|comes down|"
     r"passes|thickens|burns off)\b", re.IGNORECASE)
 WEATHER_SUBJECT = re.compile(
-    r"\b(rain\w*|snow\w*|fog|mist|haze|storm|clouds?|sky|skies|sun|weather|drizzle|downpour|wind)\b", re.IGNORECASE)
+    r"\b(rain|snow|fog|mist|haze|storm|clouds?|sky|skies|sun|weather|drizzle|downpour|sleet|hail)\b",
+    re.IGNORECASE)
 
 
 def changes(text: str, explicit: re.Pattern[str], subject: re.Pattern[str], change: re.Pattern[str]) -> bool:
@@ -199,7 +200,9 @@ def changes(text: str, explicit: re.Pattern[str], subject: re.Pattern[str], chan
     ('the rain clears', 'night falls')? A bare verb ('Mara lifts a lantern') is no reason."""
     if explicit.search(text):
         return True
-    return any(subject.search(s) and change.search(s) for s in re.split(r"(?<=[.!?;])\s+|\n", text))
+    # The change must follow its subject closely: 'the fog slowly lifts', not 'fog ... Mara lifts a lantern'.
+    near = re.compile(rf"(?:{subject.pattern})[^\w.;,!?]+(?:\w+\s+)?(?:{change.pattern})", re.IGNORECASE)
+    return bool(near.search(text))
 
 
 def canon(word: str) -> str:
