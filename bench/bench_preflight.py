@@ -95,11 +95,11 @@ def main() -> int:
     print(f"{'rule':24} {'planted':>7} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}")
     worst = 1.0
     for rule in RULES:
-        planted = tp[rule] + fn[rule]
+        n_planted = tp[rule] + fn[rule]
         precision = tp[rule] / (tp[rule] + fp[rule]) if tp[rule] + fp[rule] else 1.0
-        recall = tp[rule] / planted if planted else 1.0
+        recall = tp[rule] / n_planted if n_planted else 1.0
         worst = min(worst, precision, recall)
-        print(f"{rule:24} {planted:7d} {tp[rule]:4d} {fp[rule]:4d} {fn[rule]:4d} {precision:9.3f} {recall:7.3f}")
+        print(f"{rule:24} {n_planted:7d} {tp[rule]:4d} {fp[rule]:4d} {fn[rule]:4d} {precision:9.3f} {recall:7.3f}")
     controls = [c for c in cases if c.rule is None]
     noisy = sum(1 for c in controls if run_case(c))
     print(f"controls with any finding: {noisy}/{len(controls)}")
