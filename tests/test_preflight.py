@@ -138,7 +138,7 @@ async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path
     async with Client(server) as c:
         pid = await make_production(c)
         ok = ("Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
-              "No logos on the hull.")
+              "No logos on the hull.\nAvoid: lens flare; logos.")
         assert rules(await call(c, "continuity_check_prompt", production=pid, prompt=ok, scene="12")) == set()
         wrong = "A blonde Mara with long hair lifts the lantern; the scar on her right cheek glistens."
         res = await call(c, "continuity_check_prompt", production=pid, prompt=wrong, scene="12")

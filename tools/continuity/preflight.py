@@ -247,7 +247,13 @@ def _negated(doc: Doc, i: int) -> bool:
     if any(doc.tokens[k].low in v.NEGATORS for k in before):
         return True
     opening = [t.low for k, t in enumerate(doc.tokens) if doc.sentence[k] == sent][:3]
-    return any(w in v.NEGATORS or w in {"exclude", "negative", "don't", "avoid"} for w in opening)
+    labels = v.NEGATORS | {"exclude", "negative", "don't", "avoid"}
+    if any(w in labels for w in opening):
+        return True
+    # A labelled list line: 'Avoid: logos; daylight.' negates every item on it.
+    line_start = doc.text.rfind("\n", 0, doc.tokens[i].start) + 1
+    first = v.tokenize(doc.text[line_start:line_start + 40].lstrip(" -*"))
+    return bool(first) and first[0].low in labels and len(first) > 1 and first[1].low == ":"
 
 
 def _brief_findings(c: Check, must: Sequence[str], must_not: Sequence[str]) -> list[PromptFinding]:
@@ -532,7 +538,12 @@ def check_text(
         sole = ledger.name(shot.characters[0])
     findings = _fact_findings(c, sole)
     findings += _brief_findings(c, must, must_not)
-    view = ShotView(shot, c.doc, field) if shot is not None else None
+    # A built prompt also carries the brief, the ledger and style passages: a shot's own time, weather,
+    # direction and cast come from its fields and description, not from that material.
+    view = None
+    if shot is not None:
+        view = ShotView(shot, c.doc, field) if field != "prompt" else ShotView(shot, Doc.of(shot.description),
+                                                                                "description")
     views = []
     if shot is not None:
         others = sorted(scene_shots, key=lambda s: s.number)
