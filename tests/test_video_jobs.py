@@ -94,10 +94,10 @@ async def test_generate_wait_with_progress_and_read_the_asset(
     fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     fake.configure(default_polls=4)
-    progress: list[tuple[float, float | None, str | None]] = []
+    seen: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append((value, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
 
     async with in_process(tmp_path) as client:
         pid = await make_production(client, "Veo Flow")
@@ -112,8 +112,8 @@ async def test_generate_wait_with_progress_and_read_the_asset(
         result = await client.call_tool("video_job", {"job": job["id"], "wait_s": 30}, progress_callback=on_progress)
         done = result_data(result)
         assert done["status"] == "done" and done["progress"] == 1.0
-        assert progress and all(isinstance(p, float | int) and t == 100.0 for p, t, _ in progress)
-        assert [p for p, _, _ in progress] == sorted(p for p, _, _ in progress)  # never goes down
+        assert seen and all(isinstance(p, float | int) and t == 100.0 for p, t, _ in seen)
+        assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)  # never goes down
 
         asset = done["asset"]
         prov = asset["provenance"]
@@ -130,7 +130,7 @@ async def test_generate_wait_with_progress_and_read_the_asset(
         read = await client.read_resource(str(links[0].uri))
         blob = read.contents[0]
         assert isinstance(blob, BlobResourceContents)
-        assert base64.b64decode(blob.blob) == Path(asset["path"]).read_bytes()
+        assert base64.b64decode(blob.blob) == await anyio.Path(asset["path"]).read_bytes()
 
         money = await spend(client, pid)
         assert money["spent_usd"] == pytest.approx(1.2) and money["committed_usd"] == 0
@@ -276,7 +276,7 @@ async def test_cancel_stops_polling_and_releases_the_estimate(
         pid = await make_production(client, "Veo Cancel")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         with anyio.fail_after(10):
-            while not fake.operations() or fake.operations()[0]["polls_seen"] < 2:
+            while not fake.operations() or fake.operations()[0]["polls_seen"] < 2:  # noqa: ASYNC110 - another process
                 await anyio.sleep(0.05)
         cancelled = await call(client, "video_cancel", {"job": job["id"]})
         assert cancelled["status"] == "cancelled" and "no" in cancelled["message"] and "cancel" in cancelled["message"]
@@ -391,7 +391,7 @@ async def test_sigkill_with_ten_jobs_in_flight_resumes_all_without_resubmitting(
                     for seed in range(10)
                 ]
             with anyio.fail_after(20):  # mid-flight: some polled, none done
-                while sum(op["polls_seen"] > 0 for op in fake.operations()) < 5:
+                while sum(op["polls_seen"] > 0 for op in fake.operations()) < 5:  # noqa: ASYNC110 - other process
                     await anyio.sleep(0.05)
             os.kill(server.proc.pid, signal.SIGKILL)
             server.proc.wait()

@@ -180,11 +180,11 @@ class JobService:
         job_id = "vj_" + uuid.uuid4().hex[:16]
         row, created = await anyio.to_thread.run_sync(lambda: self._record(request, key, job_id, retake))
         if not created:
-            return self._view(row, reused=True)
+            return await anyio.to_thread.run_sync(lambda: self._view(row, reused=True))
         with anyio.CancelScope(shield=True):  # a client that gives up must not orphan the submit
             row = await self._submit(row, request)
         self._notify(row["id"])
-        return self._view(row)
+        return await anyio.to_thread.run_sync(self._view, row)
 
     async def _prepare(
         self, production: str, shot: str, model: str | None, duration_s: float | None, aspect_ratio: str,
