@@ -450,3 +450,28 @@ async def test_a_crash_between_recording_and_submitting_is_never_resubmitted(tmp
         finally:
             stop(server.proc)
         assert fake.requests_to(":predictLongRunning") == []
+
+
+async def test_preflight_errors_refuse_unless_overridden_and_the_override_is_recorded(
+    fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with in_process(tmp_path) as client:
+        pid = await make_production(client, "Veo Preflight")
+        await call(client, "continuity_set", {
+            "production": pid, "entity": "1", "kind": "scene", "attributes": {"time_of_day": "night"}})
+        await call(client, "shots_save", {"production": pid, "scene": "1", "shots": [
+            {**SHOTS[0], "time_of_day": "noon"}, SHOTS[1]]})
+        check = await call(client, "continuity_check_prompt", {"production": pid, "shot": "1/1"})
+        assert check["has_errors"], check
+        text = error_text(await client.call_tool("video_generate", {"production": pid, "shot": "1/1"}))
+        assert "continuity preflight" in text and "override_preflight=true" in text
+        assert (await call(client, "video_jobs", {"production": pid}))["jobs"] == []
+        assert fake.requests_to(":predictLongRunning") == []
+
+        job = await call(client, "video_generate", {"production": pid, "shot": "1/1", "override_preflight": True})
+        assert job["preflight_overridden"] and job["preflight_errors"]
+        done = await wait_final(client, job["id"])
+        assert done["asset"]["provenance"]["preflight"]["overridden"] is True
+        events = (await call(client, "production_get", {"production": pid}))["events"]
+        recorded = [e for e in events if e["tool"] == "video_generate"]
+        assert recorded and recorded[-1]["detail"]["preflight_overridden"] is True
