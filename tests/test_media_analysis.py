@@ -1,0 +1,126 @@
+"""The weight-free media continuity analysis on generated clips with known ground truth."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from synthetic_clips import make_clip
+
+from tools.continuity.media import MediaError, analyze_media, dominant_palette
+
+TOLERANCE_S = 0.5
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("jacket", 3), ("hair", 4), ("face", 5), ("palette", 6), ("cut", 7),
+                                            ("flicker", 8)])
+def test_planted_break_is_found_at_its_time_with_its_kind(tmp_path: Path, kind: str, seed: int) -> None:
+    clip = tmp_path / f"{kind}.mp4"
+    truth = make_clip(kind, clip, seed=seed, duration_s=3.5)
+    result = analyze_media(clip)
+    (t_true, kind_true), = truth.events
+    assert [b.kind for b in result.breaks] == [kind_true], result.breaks
+    assert abs(result.breaks[0].time_s - t_true) <= TOLERANCE_S
+    assert result.findings[0].rule == f"media.{kind_true}"
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("static", 1), ("pan", 2), ("lighting", 3), ("noise", 4), ("walk", 5)])
+def test_controls_have_no_breaks(tmp_path: Path, kind: str, seed: int) -> None:
+    clip = tmp_path / f"{kind}.mp4"
+    make_clip(kind, clip, seed=seed, duration_s=3.5)
+    result = analyze_media(clip)
+    assert result.breaks == []
+    assert result.media_type == "video"
+    assert result.fps_sampled is not None and result.fps_sampled >= 4
+    assert len(result.samples) >= 4 * 3
+    assert result.subject_consistency > 0.8
+    assert [f.rule for f in result.findings] == ["media.clean"]
+
+
+def test_timeline_similarity_drops_after_a_cut(tmp_path: Path) -> None:
+    clip = tmp_path / "cut.mp4"
+    truth = make_clip("cut", clip, seed=11, duration_s=3.5)
+    result = analyze_media(clip)
+    t_cut = truth.events[0][0]
+    before = [s.similarity_to_opening for s in result.samples if s.time_s < t_cut - 0.2]
+    after = [s.similarity_to_opening for s in result.samples if s.time_s > t_cut + 0.2]
+    assert min(before) > max(after)
+    assert all(s.subject is None or s.subject.detector in ("lbp_frontal_face", "colour_saliency")
+               for s in result.samples)
+
+
+def test_palette_check_flags_off_palette_and_passes_on_palette(tmp_path: Path) -> None:
+    clip = tmp_path / "static.mp4"
+    make_clip("static", clip, seed=2, duration_s=2.0)
+    own = [c.hex for c in analyze_media(clip).palette]
+    on = analyze_media(clip, brand_palette=own)
+    assert on.palette_check is not None and on.palette_check.passed
+    off = analyze_media(clip, brand_palette=["#ff00ff", "#00ff00"])
+    assert off.palette_check is not None and not off.palette_check.passed
+    assert off.palette_check.off_palette_fraction > 0.9
+    assert any(f.rule == "media.off_palette" for f in off.findings)
+
+
+def test_references_and_transition(tmp_path: Path) -> None:
+    clip = tmp_path / "jacket.mp4"
+    make_clip("static", clip, seed=3, duration_s=2.0)
+    other = tmp_path / "other.mp4"
+    make_clip("static", other, seed=4, duration_s=2.0)
+    still = tmp_path / "frame.png"
+    Image.fromarray(np.full((90, 160, 3), (255, 0, 255), np.uint8)).save(still)
+    result = analyze_media(clip, reference_images=[still], previous_clip=clip)
+    assert result.transition_check is not None and not result.transition_check.is_break
+    (ref,) = result.reference_checks
+    assert not ref.passed and ref.score < 0.3
+    same = analyze_media(clip, previous_clip=clip)
+    assert same.transition_check is not None and same.transition_check.score > 0.9
+
+
+def test_image_input_and_dominant_palette(tmp_path: Path) -> None:
+    img = np.zeros((120, 200, 3), np.uint8)
+    img[:, :150] = (200, 30, 40)
+    img[:, 150:] = (20, 40, 180)
+    path = tmp_path / "still.jpg"
+    Image.fromarray(img).save(path, quality=95)
+    result = analyze_media(path)
+    assert result.media_type == "image"
+    assert (result.width, result.height) == (200, 120)
+    assert len(result.samples) == 1 and result.breaks == []
+    palette = dominant_palette(path, k=3)
+    assert palette[0].share == pytest.approx(0.75, abs=0.05)
+    r, g, b = (int(palette[0].hex[i:i + 2], 16) for i in (1, 3, 5))
+    assert r > 150 and g < 80 and b < 80
+    assert dominant_palette(img, k=2)[1].share == pytest.approx(0.25, abs=0.05)
+
+
+def test_bad_inputs_raise_media_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty"):
+        analyze_media(empty)
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    with pytest.raises(MediaError, match="not a readable video or image"):
+        analyze_media(text)
+    with pytest.raises(MediaError, match="not found"):
+        analyze_media(tmp_path / "missing.mp4")
+    clip = tmp_path / "clip.mp4"
+    make_clip("static", clip, seed=1, duration_s=2.0)
+    truncated = tmp_path / "truncated.mp4"
+    data = clip.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(MediaError):
+        analyze_media(truncated)
+    with pytest.raises(MediaError, match="hex colour"):
+        analyze_media(clip, brand_palette=["red"])
+    copy = tmp_path / "copy.mp4"
+    shutil.copy(clip, copy)
+    with pytest.raises(MediaError):
+        analyze_media(copy, reference_images=[text])

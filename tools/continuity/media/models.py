@@ -1,0 +1,118 @@
+"""Pydantic models returned by the media continuity analysis."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BreakKind = Literal["cut", "subject_drift", "palette_shift", "flicker"]
+RegionDetector = Literal["lbp_frontal_face", "colour_saliency"]
+Severity = Literal["error", "warning", "info"]
+
+
+class PaletteColour(BaseModel):
+    hex: str = Field(description="sRGB colour, #rrggbb")
+    lab: tuple[float, float, float] = Field(description="CIELAB (D65) L*, a*, b*")
+    share: float = Field(description="fraction of the analysed pixels nearest to this colour")
+
+
+class Region(BaseModel):
+    """A box in fractions of the frame (0..1), with the detector that found it."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    detector: RegionDetector
+
+
+class Sample(BaseModel):
+    index: int
+    time_s: float
+    similarity_to_opening: float = Field(description="cosine of this sample's feature vector with the first's")
+    similarity_to_previous: float = Field(description="cosine with the previous sample's feature vector")
+    consistency: float = Field(description="VBench-style s_t = ½[cos(f_t-1, f_t) + cos(f_1, f_t)]")
+    ssim_to_opening: float
+    ssim_to_previous: float
+    structure_to_previous: float = Field(
+        description="correlation of contrast-normalised luma with the previous sample after aligning any camera shift")
+    new_colour_fraction: float = Field(description="fraction of pixels whose colour the previous sample did not have")
+    grade_shift: float = Field(
+        description="ΔE of the colour shift shared by most of the frame since the previous sample")
+    mean_luma: float = Field(description="mean luma 0..255")
+    subject: Region | None = None
+    subject_lab: tuple[float, float, float] | None = None
+
+
+class Break(BaseModel):
+    time_s: float
+    kind: BreakKind
+    magnitude: float = Field(description="kind-specific size: 1-structure (cut), ΔE of the largest local colour change "
+                             "(subject_drift), ΔE of the grade shift (palette_shift), relative luma jump (flicker)")
+    detail: str
+
+
+class PaletteMatch(BaseModel):
+    hex: str
+    share: float
+    nearest_brand_hex: str
+    delta_e: float = Field(description="CIEDE2000 distance to the nearest brand colour")
+    on_palette: bool
+
+
+class PaletteCheck(BaseModel):
+    brand_palette: list[str]
+    threshold_delta_e: float
+    colours: list[PaletteMatch]
+    off_palette_fraction: float = Field(
+        description="fraction of pixels farther than the threshold from every brand colour")
+    passed: bool
+
+
+class ReferenceCheck(BaseModel):
+    reference: str
+    score: float = Field(description="VBench image-to-video aggregate 0.4·max + 0.3·mean + 0.3·min")
+    max_similarity: float
+    mean_similarity: float
+    min_similarity: float
+    best_time_s: float
+    worst_time_s: float
+    passed: bool
+
+
+class TransitionCheck(BaseModel):
+    previous_clip: str
+    score: float = Field(
+        description="colour-and-light similarity of the previous clip's last frames to this clip's first")
+    colour_similarity: float
+    light_delta_e: float = Field(description="CIEDE2000 between the mean colours of the two ends")
+    is_break: bool
+    detail: str
+
+
+class Finding(BaseModel):
+    severity: Severity
+    rule: str
+    time_s: float | None = None
+    message: str
+
+
+class MediaAnalysis(BaseModel):
+    path: str
+    media_type: Literal["video", "image"]
+    duration_s: float
+    fps_native: float | None
+    fps_sampled: float | None
+    width: int
+    height: int
+    analysis_width: int
+    analysis_height: int
+    subject_consistency: float = Field(description="mean of the per-sample consistency s_t")
+    samples: list[Sample]
+    breaks: list[Break]
+    palette: list[PaletteColour]
+    palette_check: PaletteCheck | None = None
+    reference_checks: list[ReferenceCheck] = []
+    transition_check: TransitionCheck | None = None
+    findings: list[Finding]
