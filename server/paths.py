@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import anyio
+from mcp.server.mcpserver import Context
 
 from server.errors import StudioError
+
+log = logging.getLogger(__name__)
 
 
 class PathNotAllowed(StudioError):
@@ -34,3 +42,24 @@ def confine(raw: str, roots: Sequence[Path], *, must_exist: bool = True) -> Path
         f"Path {raw!r} resolves outside the allowed roots ({listed}). Move the material inside one of them "
         "or add its directory to STUDIO_ALLOWED_ROOTS."
     )
+
+
+async def client_roots(ctx: Context) -> list[Path]:
+    """Directories the MCP client offers as roots, when it offers any (best effort, never fatal)."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.roots is None:
+        return []
+    try:
+        # Roots are deprecated from protocol 2026-07-28 but still what today's desktop clients offer.
+        with anyio.fail_after(3), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = await ctx.session.list_roots()
+    except Exception as exc:
+        log.info("Client roots unavailable: %s", exc)
+        return []
+    roots = []
+    for root in result.roots:
+        parsed = urlparse(str(root.uri))
+        if parsed.scheme == "file":
+            roots.append(Path(unquote(parsed.path)))
+    return roots

@@ -1,6 +1,6 @@
 """The continuity family's MCP surface: the ledger, the preflight check, the report and its review prompt.
 
-`continuity_check_media` is wired by the server with the media engine; its findings go through
+`continuity_check_media` runs the weight-free media engine; its findings go through
 `record_findings` like everyone else's.
 """
 
@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from server.paths import client_roots
 from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
+from tools.continuity.media_check import MediaCheckResult, check_media
 from tools.continuity.models import (
     ENTITY_KINDS,
     ContinuityGetResult,
@@ -97,6 +100,22 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         """Preflight before generation: ledger facts as of the scene, the brief's must/must-not, and the
         neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix."""
         return await check_prompt(studio, production, shot, prompt, scene=scene)
+
+    @server.tool()
+    async def continuity_check_media(
+        production: Annotated[str, Field(description="Production id or name.")],
+        ctx: Context,
+        asset: Annotated[str | None, Field(description="Asset id of the clip or image to check.")] = None,
+        path: Annotated[str | None, Field(description="Or a video/image file (imported as an asset).")] = None,
+        shot: Annotated[str | None, Field(description="Shot '<scene>/<number>' (default: the asset's shot).")] = None,
+        against: Annotated[list[str], Field(
+            description="Extra references: image asset ids or paths; one video = the previous clip.")] = [],  # noqa: B006
+    ) -> MediaCheckResult:
+        """Check a clip after generation: a timeline of similarity with the times of cuts, subject drift,
+        palette shifts and flicker; the kit's brand palette; the shot's entity reference images; and the
+        transition from the previous approved shot. Weight-free (PyAV, scikit-image)."""
+        roots = [*studio.roots, *await client_roots(ctx)]
+        return await check_media(studio, production, asset, path, shot, against, roots)
 
     @server.tool()
     async def continuity_report(

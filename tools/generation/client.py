@@ -111,6 +111,9 @@ class MissingCredentials(GenerationError):
         self.backend: Backend = backend
 
 
+_TUNABLE_FIELDS = ("timeout_s", "max_retries", "retry_initial_delay_s", "retry_max_delay_s", "retry_jitter_s")
+
+
 class GenAISettings(BaseModel):
     """What the clients are built from. The server's settings object holds these fields."""
 
@@ -143,6 +146,12 @@ class GenAISettings(BaseModel):
             "vertex_api_key": key if use_vertex and not project else None,
             "gemini_base_url": environ.get("GOOGLE_GEMINI_BASE_URL") or None,
             "vertex_base_url": environ.get("GOOGLE_VERTEX_BASE_URL") or None,
+            # Ours, not the SDK's: how long to wait and how hard to retry.
+            **{
+                field: environ[f"STUDIO_GENAI_{field.upper()}"]
+                for field in _TUNABLE_FIELDS
+                if environ.get(f"STUDIO_GENAI_{field.upper()}")
+            },
         }
         return cls.model_validate({**values, **overrides})
 

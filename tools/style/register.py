@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import unquote, urlparse
 
-import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from server.paths import client_roots
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MIGRATIONS, StyleService
 
 if TYPE_CHECKING:
     from server.app import Studio
 
-log = logging.getLogger(__name__)
-
-
-async def client_roots(ctx: Context) -> list[Path]:
-    """Directories the MCP client offers as roots, when it offers any (best effort, never fatal)."""
-    caps = ctx.client_capabilities
-    if caps is None or caps.roots is None:
-        return []
-    try:
-        # Roots are deprecated from protocol 2026-07-28 but still what today's desktop clients offer.
-        with anyio.fail_after(3), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = await ctx.session.list_roots()
-    except Exception as exc:
-        log.info("Client roots unavailable: %s", exc)
-        return []
-    roots = []
-    for root in result.roots:
-        parsed = urlparse(str(root.uri))
-        if parsed.scheme == "file":
-            roots.append(Path(unquote(parsed.path)))
-    return roots
 
 
 def register(server: MCPServer[Studio], studio: Studio) -> None:
