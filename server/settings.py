@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     max_files_per_ingest: int = Field(500, ge=1, description="A directory with more files is refused.")
     max_file_mb: float = Field(20.0, gt=0)
 
+    plan_model: str = Field("gemini-2.5-flash", description="Gemini model for shots_plan.")
+    veo_job_deadline_s: float = Field(
+        900.0, gt=0, description="A Veo job unfinished this long after recording fails."
+    )
+    veo_poll_initial_s: float = Field(5.0, gt=0, description="First poll delay; doubles per poll, with jitter.")
+    veo_poll_max_s: float = Field(30.0, gt=0, description="Longest poll delay.")
+    veo_poll_concurrency: int = Field(16, ge=1, description="Polls in flight at once.")
+    veo_expected_s: float = Field(90.0, gt=0, description="Typical Veo generation time, for progress estimates.")
+
     http_host: str = "127.0.0.1"
     http_port: int = 8765
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

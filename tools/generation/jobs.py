@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import BaseModel
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.db import Migration
 from server.errors import NotFound, StudioError
@@ -114,18 +113,6 @@ CREATE INDEX video_jobs_due ON video_jobs (status, next_poll_ts);
 ]
 
 
-class JobSettings(BaseSettings):
-    """Poller and deadline settings, from STUDIO_* variables."""
-
-    model_config = SettingsConfigDict(env_prefix="STUDIO_", extra="ignore")
-
-    veo_job_deadline_s: float = 900.0  # a job not done this long after it was recorded fails
-    veo_poll_initial_s: float = 5.0
-    veo_poll_max_s: float = 30.0
-    veo_poll_concurrency: int = 16
-    veo_expected_s: float = 90.0  # typical generation time, for the progress estimate
-
-
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
@@ -152,9 +139,9 @@ class _Request(BaseModel):
 
 
 class JobService:
-    def __init__(self, studio: Studio, settings: JobSettings | None = None) -> None:
+    def __init__(self, studio: Studio) -> None:
         self._studio = studio
-        self.settings = settings or JobSettings()
+        self.settings = studio.settings
         self._started_ts = time.time()
         self._inflight: set[str] = set()
         self._wake: anyio.Event | None = None

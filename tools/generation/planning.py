@@ -8,7 +8,6 @@ validate is refused with the reason and asked for once more; two refusals save n
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PLAN_MODEL = "gemini-2.5-flash"
-PLAN_MODEL_ENV = "STUDIO_PLAN_MODEL"
 MAX_COUNT = 30
 MAX_GUIDANCE = 2000
 # One shot is one generated clip: Veo renders 4-8 s (3.x: 4, 6 or 8 s; 2.0: 5-8 s).
@@ -51,10 +48,6 @@ them. Answer only with the JSON the schema asks for."""
 
 class PlanRejected(Exception):
     """Gemini's plan failed validation; the message says how."""
-
-
-def plan_model(studio: Studio) -> str:
-    return str(getattr(studio.settings, "plan_model", None) or os.environ.get(PLAN_MODEL_ENV) or DEFAULT_PLAN_MODEL)
 
 
 def check_inputs(scene: str, count: int, guidance: str | None) -> tuple[str, str | None]:
@@ -169,7 +162,7 @@ async def plan_scene(
     found_style, _ = await style_passages(studio, found.kit, [(query, PLAN_KINDS, [], PLAN_STYLE_K)])
     style = fit_style(found_style)
 
-    model = plan_model(studio)
+    model = studio.settings.plan_model
     rejected: list[str] = []
     specs: list[ShotSpec] | None = None
     for _attempt in range(2):
