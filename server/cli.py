@@ -51,14 +51,17 @@ def run_doctor(settings: Settings) -> int:
 
     failures = 0
 
+    def say(text: str = "") -> None:
+        sys.stdout.write(text + "\n")  # doctor is a CLI report, never run while serving stdio
+
     def line(ok: bool | None, what: str, detail: str) -> None:
         mark = {True: "ok  ", False: "FAIL", None: "off "}[ok]
-        print(f"[{mark}] {what}: {detail}")
+        say(f"[{mark}] {what}: {detail}")
 
-    print("studio-mcp doctor\n\nSettings (secrets masked):")
+    say("studio-mcp doctor\n\nSettings (secrets masked):")
     for name, value in settings.masked().items():
-        print(f"  {name} = {value}")
-    print()
+        say(f"  {name} = {value}")
+    say()
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -116,5 +119,5 @@ def run_doctor(settings: Settings) -> int:
         else "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION "
         "and ADC, or a Vertex express-mode API key): Veo video and Imagen are disabled",
     )
-    print("\nRetrieval, productions, continuity, review and cost tools need no credentials.")
+    say("\nStyle retrieval, productions, shots_save, prompt_build, continuity and cost tools need no credentials.")
     return 1 if failures else 0
