@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from server.errors import StudioError
 from server.paths import confine
+from tools.continuity.judge import MediaJudgment, judge_media, require_judge
 from tools.continuity.ledger import ledger_as_of
 from tools.continuity.media import MediaAnalysis, MediaError, analyze_media
 from tools.continuity.models import FindingIn, StoredFinding
@@ -43,6 +44,9 @@ class MediaCheckResult(BaseModel):
     notes: list[str] = Field(description="Checks that were skipped, and why.")
     analysis: MediaAnalysis = Field(description="Timeline, breaks, palette, reference and transition checks.")
     findings: list[StoredFinding] = Field(description="Open media findings for this clip after this check.")
+    judgment: MediaJudgment | None = Field(
+        None, description="Gemini's judgment against the ledger facts (judge=true only); its findings have source "
+                          "'gemini'.")
 
 
 async def check_media(
@@ -53,9 +57,12 @@ async def check_media(
     shot: str | None,
     against: list[str],
     roots: list[Path],
+    judge: bool = False,
 ) -> MediaCheckResult:
     if (asset is None) == (path is None):
         raise StudioError("Pass exactly one of asset (an asset id) or path (a video or image file).")
+    if judge:
+        require_judge(studio, "continuity_check_media")
     if len(against) > MAX_AGAINST:
         raise StudioError(f"against lists {len(against)} references; pass at most {MAX_AGAINST}.")
     productions = studio.production
@@ -97,13 +104,17 @@ async def check_media(
         shot=shot,
         asset=clip.id,
     )
+    judgment = await judge_media(studio, pid, clip, clip_path, shot, analysis.duration_s) if judge else None
+    if judgment is not None and judgment.status != "ok":
+        notes.append(f"{judgment.error} The media findings above stand.")
     await run(
         productions.record_event,
         pid,
         "continuity_check_media",
-        {"asset": clip.id, "shot": shot, "against": against},
+        {"asset": clip.id, "shot": shot, "against": against, **({"judge": True} if judge else {})},
         "ok",
-        {"breaks": len(analysis.breaks), "open_findings": len(stored)},
+        {"breaks": len(analysis.breaks), "open_findings": len(stored),
+         **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {})},
     )
     return MediaCheckResult(
         production=pid,
@@ -113,6 +124,7 @@ async def check_media(
         notes=notes,
         analysis=analysis,
         findings=stored,
+        judgment=judgment,
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from server.errors import StudioError
 from tools.continuity import vocabulary as v
 from tools.continuity.descriptors import Dims, dims_of, lex_words, value_dims, words_for
+from tools.continuity.judge import judge_prompt, require_judge
 from tools.continuity.ledger import Ledger, LedgerService, call_production, get_production, scene_le
 from tools.continuity.mentions import (
     META_KEYS,
@@ -563,16 +564,19 @@ def check_text(
 
 async def check_prompt(
     studio: Studio, production: str, shot: str | None, prompt: str | None, *, scene: str | None = None,
-    record: bool = True,
+    record: bool = True, judge: bool = False,
 ) -> PromptCheck:
     """Check a shot (its description, or `prompt` when given) or a raw prompt against the ledger as of its
-    scene, the brief and the neighbouring shots. Stores the findings of a shot for continuity_report."""
+    scene, the brief and the neighbouring shots. Stores the findings of a shot for continuity_report.
+    `judge`: add Gemini's judgment (tools.continuity.judge), its findings marked source 'gemini'."""
     if shot is None and prompt is None:
         raise StudioError("Nothing to check: pass shot='<scene>/<number>' (its description is checked) or prompt.")
     if prompt is not None and not prompt.strip():
         raise StudioError("prompt is empty: pass the prompt text to check, or leave it out to check the shot.")
     if prompt is not None and len(prompt) > MAX_PROMPT:
         raise StudioError(f"prompt is {len(prompt)} characters; check at most {MAX_PROMPT}.")
+    if judge:
+        require_judge(studio, "continuity_check_prompt")
     prod = await get_production(studio, production)
     ledger = await LedgerService(studio).load(prod.id)
     notes: list[str] = []
@@ -590,9 +594,8 @@ async def check_prompt(
     findings = check_text(
         ledger, scene, text, "prompt" if prompt is not None else "description", shot=the_shot,
         scene_shots=prod.scenes.get(scene, []) if scene else [], must=prod.brief.must, must_not=prod.brief.must_not)
-    if studio.genai.text_backend() is not None:
-        notes.append("Gemini is configured, but no model judgment of prompts is made yet: only the deterministic "
-                     "rules ran.")
+    if not judge and studio.genai.text_backend() is not None:
+        notes.append("Gemini is configured: pass judge=true to add its judgment to the deterministic rules.")
     recorded = False
     if record and the_shot is not None:
         from tools.continuity.report import record_findings
@@ -600,6 +603,12 @@ async def check_prompt(
         await record_findings(studio, prod.id, [to_finding_in(f) for f in findings], source="preflight",
                               shot=the_shot.ref)
         recorded = True
+    if judge:
+        judged = await judge_prompt(
+            studio, prod, ledger, scene, the_shot, prod.scenes.get(scene, []) if scene else [], text,
+            "prompt" if prompt is not None else "description", findings,
+            record_as=the_shot.ref if record and the_shot is not None else None)
+        findings, notes = [*findings, *judged.findings], [*notes, *judged.notes]
     errors = sum(f.severity == "error" for f in findings)
     return PromptCheck(production=prod.id, shot=the_shot.ref if the_shot else None, scene=scene, findings=findings,
                        has_errors=errors > 0, errors=errors, warnings=len(findings) - errors, recorded=recorded,

@@ -43,6 +43,8 @@ Review the continuity of production {production!r}.
      (the corrected phrase), then re-run continuity_check_prompt(production, shot) — fixed findings
      are marked resolved by the re-check. If the ledger is wrong (the story changed), fix the fact with
      continuity_set(..., from_scene=...) instead — never by deleting history.
+   - source 'gemini' without an asset (continuity_check_prompt with judge=true): a model's reading of
+     the shot text; treat it like a preflight finding, but verify it against the ledger first.
    - source 'media' or 'gemini' (checks of a generated asset): `time_s` says where in the clip; look
      at that moment (asset_get) before deciding to regenerate, revise the prompt, or accept.
    - warnings (must_missing, weather_jump, screen_direction_flip, unannounced_entrance) may be
@@ -96,10 +98,14 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
                                                        "`prompt`) against its scene and neighbours.")] = None,
         prompt: Annotated[str | None, Field(description="A prompt to check instead of the shot's description.")] = None,
         scene: Annotated[str | None, Field(description="For a prompt without a shot: check as of this scene.")] = None,
+        judge: Annotated[bool, Field(
+            description="Also ask Gemini (needs GEMINI_API_KEY or Vertex; a paid call) for a structured judgment; "
+                        "its findings have source 'gemini'. Default false: offline and deterministic.")] = False,
     ) -> PromptCheck:
         """Preflight before generation: ledger facts as of the scene, the brief's must/must-not, and the
-        neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix."""
-        return await check_prompt(studio, production, shot, prompt, scene=scene)
+        neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix. With
+        judge=true Gemini's judgment adds findings (source 'gemini'); if it fails, a note says why."""
+        return await check_prompt(studio, production, shot, prompt, scene=scene, judge=judge)
 
     @server.tool()
     async def continuity_check_media(
@@ -110,12 +116,16 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         shot: Annotated[str | None, Field(description="Shot '<scene>/<number>' (default: the asset's shot).")] = None,
         against: Annotated[list[str], Field(
             description="Extra references: image asset ids or paths; one video = the previous clip.")] = [],  # noqa: B006
+        judge: Annotated[bool, Field(
+            description="Also send the clip (at most 20 MB) to Gemini (needs GEMINI_API_KEY or Vertex; a paid call) "
+                        "to judge each entity against the ledger facts; see `judgment`. Default false.")] = False,
     ) -> MediaCheckResult:
         """Check a clip after generation: a timeline of similarity with the times of cuts, subject drift,
         palette shifts and flicker; the kit's brand palette; the shot's entity reference images; and the
-        transition from the previous approved shot. Weight-free (PyAV, scikit-image)."""
+        transition from the previous approved shot. Weight-free (PyAV, scikit-image); judge=true adds
+        Gemini's multimodal judgment (findings with source 'gemini')."""
         roots = [*studio.roots, *await client_roots(ctx)]
-        return await check_media(studio, production, asset, path, shot, against, roots)
+        return await check_media(studio, production, asset, path, shot, against, roots, judge=judge)
 
     @server.tool()
     async def continuity_report(
