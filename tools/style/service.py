@@ -110,20 +110,21 @@ class StyleService:
             raise StudioError("Inline text needs a title (it names the source): pass title='...'.")
 
         await self._ready()
-        await anyio.to_thread.run_sync(self._check_kit_embedder, kit)
         files, skipped = await anyio.to_thread.run_sync(self._collect_files, list(paths), list(extra_roots))
         docs = await anyio.to_thread.run_sync(self._read_all, files, text, title, tags)
 
         async with self._write_lock:
-            collection = await anyio.to_thread.run_sync(
-                lambda: self.store.collection(kit, self.embedder.name, create=True)
-            )
+            collection = await anyio.to_thread.run_sync(self._existing_collection, kit)
             plans = [await anyio.to_thread.run_sync(self._plan, collection, kit, d, kind, entities, tags) for d in docs]
             # One embedding batch for every new chunk of every source: the embedder's best throughput.
             todo = [(plan, n) for plan in plans for n in plan.missing]
             vectors = await self.embedder.embed([plan.chunks[n].text for plan, n in todo]) if todo else []
             for (plan, n), vector in zip(todo, vectors, strict=True):
                 plan.vectors[n] = vector
+            if collection is None:  # created only now that every chunk is embedded: a failure leaves no kit
+                collection = await anyio.to_thread.run_sync(
+                    lambda: self.store.collection(kit, self.embedder.name, create=True)
+                )
             for plan in plans:
                 if plan.status != "unchanged":
                     await anyio.to_thread.run_sync(self._write, collection, kit, plan)
@@ -136,10 +137,11 @@ class StyleService:
             skipped=skipped,
         )
 
-    def _check_kit_embedder(self, kit: str) -> None:
-        existing = self.store.kits().get(kit)
-        if existing is not None:
-            self.store.collection(kit, self.embedder.name)  # raises EmbedderMismatch
+    def _existing_collection(self, kit: str) -> Any:
+        """The kit's collection if it exists (refusing one another embedder built), else None."""
+        if kit not in self.store.kits():
+            return None
+        return self.store.collection(kit, self.embedder.name)
 
     def _collect_files(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
         roots = [*self._studio.roots, *extra_roots]
@@ -217,7 +219,11 @@ class StyleService:
                 meta["palette"] = [colour.hex for colour in doc.palette]
             metadatas.append(meta)
 
-        existing = collection.get(where={"source": doc.source}, include=["metadatas"])
+        existing = (
+            collection.get(where={"source": doc.source}, include=["metadatas"])
+            if collection is not None
+            else {"ids": [], "metadatas": []}
+        )
         old_ids: list[str] = list(existing["ids"])
         old_meta = dict(zip(existing["ids"], existing["metadatas"] or [], strict=False))
         unchanged = set(old_ids) == set(ids) and all(
