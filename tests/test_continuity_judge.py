@@ -22,6 +22,7 @@ from bench.synthetic_clips import make_clip
 from tests.conftest import RunningServer, error_text, make_workdir, result_data, start_http_server, stop
 from tests.fake_gemini import FakeGemini
 from tools.continuity.judge import DEFAULT_JUDGE_MODEL, MAX_INLINE_BYTES
+from tools.production import asset_id
 
 MODEL = DEFAULT_JUDGE_MODEL
 FAST_RETRIES = {
@@ -376,8 +377,8 @@ async def test_judge_without_credentials_is_a_clear_error_and_changes_nothing(
                                                                    "shot": "3/2", "judge": True})
         assert result.is_error and "GEMINI_API_KEY" in error_text(result)
         # Nothing was imported or recorded, and the server keeps serving.
-        asset_id = "a_" + hashlib.sha256(clip.read_bytes()).hexdigest()[:20]
-        assert (await client.call_tool("asset_get", {"asset": asset_id})).is_error
+        never_imported = asset_id(pid, hashlib.sha256(clip.read_bytes()).hexdigest())
+        assert (await client.call_tool("asset_get", {"asset": never_imported})).is_error
         assert await call(client, "continuity_report", {"production": pid}) == before
         check = await call(client, "continuity_check_prompt", {"production": pid, "shot": "3/2"})
         assert check["findings"] and check["recorded"]

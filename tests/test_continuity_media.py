@@ -183,3 +183,15 @@ async def _exists(client: Client, name: str) -> bool:
 
 def test_clip_generator_is_importable_from_the_bench_package() -> None:
     assert Path(make_clip.__code__.co_filename).name == "synthetic_clips.py"
+
+
+async def test_the_same_file_checked_in_two_productions_is_an_asset_of_each(embedded_server: RunningServer) -> None:
+    async with embedded_server.client() as client:
+        first, second = await _setup(client, "media-share-a"), await _setup(client, "media-share-b")
+        ref = "sample_kit/refs/harbour_dusk.png"
+        a = result_data(await client.call_tool("continuity_check_media", {"production": first, "path": ref}))
+        b = result_data(await client.call_tool("continuity_check_media", {"production": second, "path": ref}))
+        assert a["asset"] != b["asset"]
+        for production, asset in ((first, a["asset"]), (second, b["asset"])):
+            got = result_data(await client.call_tool("asset_get", {"asset": asset}))
+            assert got["production"] == production

@@ -27,7 +27,7 @@ from server.errors import NotFound, StudioError
 from server.settings import Settings
 from tests.conftest import RunningServer, error_text, result_data
 from tools import production
-from tools.production import BudgetExceeded, InvalidInput
+from tools.production import BudgetExceeded, InvalidInput, asset_id
 
 T = TypeVar("T")
 
@@ -401,7 +401,7 @@ async def test_asset_get_and_resource_return_the_saved_file(tmp_path: Path) -> N
             lambda: service.save_asset("lantern-ferry", "3/2", "image", "image/png", data, provenance)
         )
         sha = hashlib.sha256(data).hexdigest()
-        assert asset.id == "a_" + sha[:20] and asset.sha256 == sha and asset.bytes == len(data)
+        assert asset.id == asset_id(asset.production, sha) and asset.sha256 == sha and asset.bytes == len(data)
         assert Path(asset.path) == (tmp_path / "data" / "media" / f"{sha}.png").resolve()
 
         result = await client.call_tool("asset_get", {"asset": asset.id})

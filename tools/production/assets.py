@@ -7,6 +7,7 @@ so a retried save is harmless.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 ASSET_URI = "studio://assets/{asset}"
 
 
-def asset_id(sha256: str) -> str:
-    return "a_" + sha256[:20]
+def asset_id(production: str, sha256: str) -> str:
+    """One asset per production and content: the same file used by two productions is two assets
+    (sharing one file on disk), so each keeps its own shot and provenance."""
+    return "a_" + hashlib.sha256(f"{production}\0{sha256}".encode()).hexdigest()[:20]
 
 
 def asset_link(asset: Asset) -> ResourceLink:
@@ -165,7 +168,7 @@ class AssetStore(ServiceBase):
         provenance: dict[str, Any],
         parent: str | None,
     ) -> Asset:
-        aid = asset_id(sha)
+        aid = asset_id(pid, sha)
         relative = path.relative_to(self._studio.settings.data_dir)
         with self.state.transaction() as tx:
             tx.execute(

@@ -131,7 +131,7 @@ class SceneSaved(BaseModel):
 
 
 class Asset(BaseModel):
-    id: str = Field(description="'a_' + the first 20 hex digits of the file's sha256.")
+    id: str = Field(description="'a_' + 20 hex digits derived from the production and the file's sha256.")
     production: str
     shot: str | None
     kind: Literal["video", "image"]
