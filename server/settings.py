@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0)
 
     plan_model: str = Field("gemini-2.5-flash", description="Gemini model for shots_plan.")
+    judge_model: str = Field("gemini-2.5-flash", description="Gemini model for continuity judgments (judge=true).")
     veo_job_deadline_s: float = Field(
         900.0, gt=0, description="A Veo job unfinished this long after recording fails."
     )

@@ -21,10 +21,10 @@ from PIL import Image
 from bench.synthetic_clips import make_clip
 from tests.conftest import RunningServer, error_text, make_workdir, result_data, start_http_server, stop
 from tests.fake_gemini import FakeGemini
-from tools.continuity.judge import DEFAULT_JUDGE_MODEL, MAX_INLINE_BYTES
+from tools.continuity.judge import MAX_INLINE_BYTES
 from tools.production import asset_id
 
-MODEL = DEFAULT_JUDGE_MODEL
+MODEL = "gemini-judge-test"  # set through STUDIO_JUDGE_MODEL: the requests must go to it
 FAST_RETRIES = {
     "STUDIO_GENAI_TIMEOUT_S": "3", "STUDIO_GENAI_MAX_RETRIES": "2", "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01",
     "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.05", "STUDIO_GENAI_RETRY_JITTER_S": "0.01",
@@ -65,7 +65,9 @@ def fake() -> Iterator[FakeGemini]:
 def judge_server(tmp_path_factory: pytest.TempPathFactory, fake: FakeGemini) -> Iterator[RunningServer]:
     workdir = make_workdir(tmp_path_factory.mktemp("judge"))
     (workdir / "clips").mkdir()
-    server = start_http_server(workdir, GEMINI_API_KEY="test-key", GOOGLE_GEMINI_BASE_URL=fake.url, **FAST_RETRIES)
+    server = start_http_server(
+        workdir, GEMINI_API_KEY="test-key", GOOGLE_GEMINI_BASE_URL=fake.url, STUDIO_JUDGE_MODEL=MODEL, **FAST_RETRIES
+    )
     yield server
     stop(server.proc)
 
@@ -382,15 +384,3 @@ async def test_judge_without_credentials_is_a_clear_error_and_changes_nothing(
         assert await call(client, "continuity_report", {"production": pid}) == before
         check = await call(client, "continuity_check_prompt", {"production": pid, "shot": "3/2"})
         assert check["findings"] and check["recorded"]
-
-
-def test_the_judge_model_is_overridable_by_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    from tools.continuity.judge import judge_model
-
-    studio: Any = SimpleNamespace(settings=SimpleNamespace())
-    monkeypatch.delenv("STUDIO_JUDGE_MODEL", raising=False)
-    assert judge_model(studio) == "gemini-2.5-flash"
-    monkeypatch.setenv("STUDIO_JUDGE_MODEL", "gemini-2.5-pro")
-    assert judge_model(studio) == "gemini-2.5-pro"

@@ -14,7 +14,6 @@ stores nothing, so the rules' findings and any earlier Gemini findings stand as 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JUDGE_MODEL = "gemini-2.5-flash"
-JUDGE_MODEL_ENV = "STUDIO_JUDGE_MODEL"
 MAX_INLINE_BYTES = 20 * 1024 * 1024  # Gemini's inline-data request limit; larger files need the File API
 TEMPERATURE = 0.0  # a judgment, not a creative answer
 PROMPT_RULES = (
@@ -151,10 +148,6 @@ class MediaJudgment(BaseModel):
 
 # -- shared ----------------------------------------------------------------------------------------
 
-def judge_model(studio: Studio) -> str:
-    return str(getattr(studio.settings, "judge_model", None) or os.environ.get(JUDGE_MODEL_ENV) or DEFAULT_JUDGE_MODEL)
-
-
 def require_judge(studio: Studio, tool: str) -> None:
     """Refuse judge=True up front, before anything is read or stored, when there is no Gemini."""
     if studio.genai.text_backend() is None:
@@ -259,7 +252,7 @@ async def judge_prompt(
     """Gemini's judgment of a prompt/shot; stored (source 'gemini') under `record_as` when given and it worked."""
     from tools.continuity.preflight import to_finding_in  # preflight imports this module
 
-    model = judge_model(studio)
+    model = studio.settings.judge_model
     request = prompt_request(production, ledger, scene, shot, scene_shots, text, field, rules)
     try:
         judgment = await generate_structured(studio.genai, model, request, PromptJudgment,
@@ -364,7 +357,7 @@ async def judge_media(
 ) -> MediaJudgment:
     """Gemini's judgment of a clip or image against the facts of its shot's entities as of its scene (without a
     shot: every entity's latest facts); stored with source 'gemini' when it worked."""
-    model = judge_model(studio)
+    model = studio.settings.judge_model
     shot = await anyio.to_thread.run_sync(studio.production.shot, production, shot_ref) if shot_ref else None
     if shot is not None:
         names = [*shot.characters, *shot.props, *([shot.location] if shot.location else [])]
