@@ -65,7 +65,7 @@ def stdio_params(cwd: Path, data_dir: Path, **extra: str) -> StdioServerParamete
 def result_data(result: CallToolResult) -> dict[str, Any]:
     """The structured result of a successful call; fails the test with the error text otherwise."""
     if result.is_error:
-        pytest.fail(f"tool returned an error: {result.content[0].text if result.content else result}")
+        pytest.fail(f"tool returned an error: {error_text(result)}")
     assert result.structured_content is not None
     return result.structured_content
 
@@ -160,7 +160,8 @@ def chroma_server_mcp(tmp_path_factory: pytest.TempPathFactory, chroma_http: int
 def any_server(request: pytest.FixtureRequest) -> RunningServer:
     """Each test using it runs twice: on embedded Chroma and on a real Chroma server."""
     name = "embedded_server" if request.param == "embedded" else "chroma_server_mcp"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+    server: RunningServer = request.getfixturevalue(name)
+    return server
 
 
 def dump(value: Any) -> str:
