@@ -9,7 +9,6 @@ value of '' ends an attribute from a scene on.
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +55,6 @@ MIGRATIONS = [
 MAX_NAME = 100
 MAX_VALUE = 500
 MAX_ATTRIBUTES = 50
-ASSET_ID = re.compile(r"^a_[0-9a-f]{20}$")
 
 
 def now() -> str:
@@ -71,14 +69,8 @@ def scene_le(a: str | None, b: str | None) -> bool:
 
 
 async def call_production(studio: Studio, method: str, *args: Any) -> Any:
-    """Call the production family's public service, sync or async, off the event loop."""
-    service = getattr(studio, "production", None) or getattr(studio, "productions", None)
-    if service is None:
-        raise StudioError("The production family is not loaded in this server, so productions cannot be looked up.")
-    fn = getattr(service, method)
-    if inspect.iscoroutinefunction(fn):
-        return await fn(*args)
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    """Call the production family's (synchronous) public service off the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(getattr(studio.production, method), *args))
 
 
 async def get_production(studio: Studio, production: str) -> Production:
@@ -247,14 +239,9 @@ class LedgerService:
             functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs))
 
     async def _check_asset(self, production: str, asset: str) -> None:
-        service = getattr(self._studio, "production", None)
-        if service is not None and hasattr(service, "asset"):
-            found = await call_production(self._studio, "asset", asset)  # NotFound says what exists
-            owner = getattr(found, "production", production)
-            if owner != production:
-                raise StudioError(f"Asset {asset!r} belongs to production {owner!r}, not {production!r}.")
-        elif not ASSET_ID.match(asset):
-            raise StudioError(f"{asset!r} is not an asset id: asset ids look like 'a_' + 20 hex digits.")
+        found = await call_production(self._studio, "asset", asset)  # NotFound says what exists
+        if found.production != production:
+            raise StudioError(f"Asset {asset!r} belongs to production {found.production!r}, not {production!r}.")
 
     def _set_sync(
         self, prod: Production, name: str, kind: str, values: dict[str, str], from_scene: str | None,

@@ -72,12 +72,9 @@ def shot_entities(shot: Shot) -> list[str]:
 async def ledger_entries(
     studio: Studio, production: str, scene: str, entities: Sequence[str] | None
 ) -> tuple[list[LedgerEntry], list[str]]:
-    """Continuity facts as of `scene` for `entities` (all when None), and warnings.
+    """Continuity facts as of `scene` for `entities` (all when None), and warnings."""
+    from tools.continuity import ledger_as_of  # the continuity family imports this one's models
 
-    Works without the continuity family (no facts, one warning): a server may run without it."""
-    if getattr(studio, "continuity", None) is None:  # set by the continuity family's register()
-        return [], ["The continuity ledger is not available: no continuity facts were injected."]
-    from tools.continuity import ledger_as_of
     states = await ledger_as_of(studio, production, scene, list(entities) if entities is not None else None)
     entries = [LedgerEntry.of(s) for s in states]
     return [e for e in entries if any(v for v in e.attributes.values())], []

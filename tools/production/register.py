@@ -177,16 +177,13 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
 
 async def kit_warnings(studio: Studio, kit: str) -> list[str]:
     """A note when the kit has no material yet (allowed: it can be ingested later); never fails."""
-    style = getattr(studio, "style", None)
-    if style is None:
-        return []
     try:
-        names = {k.kit for k in (await style.kits()).kits}
+        known = await studio.style.has_kit(kit)
     except StudioError:
         return []
     except Exception as exc:  # retrieval being down must not block creating a production
         log.warning("Could not list style kits: %s", exc)
         return [f"Could not check whether kit {kit!r} exists ({type(exc).__name__})."]
-    if kit in names:
+    if known:
         return []
     return [f"Kit {kit!r} has no style material yet: add some with style_ingest(kit={kit!r}, paths=[...])."]

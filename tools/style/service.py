@@ -345,6 +345,9 @@ class StyleService:
             if meta.get("embedder") == self.embedder.name
         ]
 
+    async def has_kit(self, kit: str) -> bool:
+        return kit in await anyio.to_thread.run_sync(self.store.kits)
+
     async def brand_palette(self, kit: str) -> list[str]:
         """The hex codes of the kit's palette material (brand kit swatches), for continuity checks."""
         await self._ready()
