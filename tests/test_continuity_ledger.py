@@ -93,6 +93,11 @@ async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) ->
         assert len(full["history"][0]["facts"]) == 4
         assert (await call(c, "continuity_get", production=pid, entity="Mara", scene="12"))[
             "entities"][0]["attributes"]["scar"] == "left cheek"
+        # Every change to the ledger is in the production's event log.
+        events = (await call(c, "production_get", production=pid))["events"]
+        ledger_events = [e for e in events if e["tool"] == "continuity_set"]
+        assert len(ledger_events) == 6 and all(e["outcome"] == "ok" for e in ledger_events)
+        assert ledger_events[1]["detail"] == {"facts": 1, "references": 0}
 
 
 async def test_references_attach_to_entities(tmp_path: Path) -> None:

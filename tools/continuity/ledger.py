@@ -289,6 +289,12 @@ class LedgerService:
                            "created_at) VALUES (?,?,?,?,?,?)", (prod.id, name, asset, scene, note, at))
                 added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
             state = _load(tx, prod.id).state(name, scene)
+            self._studio.production.record_event(
+                prod.id, "continuity_set",
+                {"entity": name, "kind": kind, "attributes": values, "from_scene": scene, "note": note,
+                 "references": refs},
+                "ok", {"facts": len(facts), "references": len(added_refs)}, tx=tx,
+            )
         return ContinuitySetResult(production=prod.id, entity=name, kind=kind, created=created, facts=facts,
                                    references=added_refs, state=state)
 
