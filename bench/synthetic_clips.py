@@ -30,12 +30,20 @@ EVENT_KINDS: dict[str, str] = {
     "palette": "palette_shift",
     "cut": "cut",
     "flicker": "flicker",
+    # combined and harder cases: a change while the camera pans or the character walks, and a change to a
+    # colour the background already has (the colour-set test alone cannot see it appear)
+    "jacket_pan": "subject_drift",
+    "face_pan": "subject_drift",
+    "face_walk": "subject_drift",
+    "jacket_walk": "subject_drift",
+    "jacket_bg": "subject_drift",
+    "face_bg": "subject_drift",
 }
 CONTROL_KINDS: tuple[str, ...] = ("static", "pan", "lighting", "noise", "walk")
 ALL_KINDS: tuple[str, ...] = (*EVENT_KINDS, *CONTROL_KINDS)
 
-# Character colours are kept apart from the environment colours so that a planted change is a change
-# the colour statistics can see; a new colour that already fills the background is a known blind spot.
+# Character colours come from their own sets; the *_bg kinds change the jacket or face to a colour taken
+# from the clip's own background, so a planted colour is not always a colour the frame lacked.
 SKIN = [(233, 190, 160), (198, 140, 105), (141, 85, 56), (250, 215, 190)]
 HAIR = [(60, 40, 25), (20, 20, 20), (200, 160, 80), (150, 50, 30), (120, 120, 120)]
 JACKET = [(190, 30, 40), (30, 60, 170), (30, 130, 60), (230, 190, 40), (120, 40, 140), (240, 240, 235)]
@@ -68,9 +76,10 @@ def _pick(rng: np.random.Generator, options: list[tuple[int, int, int]], exclude
     return choices[int(rng.integers(len(choices)))]
 
 
-def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+def _background(rng: np.random.Generator, width: int, height: int,
+                env: list[tuple[int, int, int]] | None = None) -> np.ndarray:
     """A gradient with soft blobs and fine texture, so a pan has something to move."""
-    env = ENV[int(rng.integers(len(ENV)))]
+    env = env if env is not None else ENV[int(rng.integers(len(ENV)))]
     base = np.array(env[0], np.float32)
     top = np.array(env[3], np.float32)
     ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
@@ -144,12 +153,16 @@ def make_clip(kind: str, path: Path, seed: int, *, width: int = WIDTH, height: i
     if kind not in ALL_KINDS:
         raise ValueError(f"unknown clip kind {kind!r}; expected one of {', '.join(ALL_KINDS)}")
     rng = np.random.default_rng(seed)
+    change, _, motion = kind.partition("_")  # e.g. jacket_pan: a jacket change during a pan
+    if motion == "bg":
+        motion = ""
     dur = duration_s if duration_s is not None else float(rng.uniform(4.0, 6.0))
     n = round(dur * FPS)
     k = width / WIDTH  # geometry is designed at 320x180 and scaled
     pan_speed = float(rng.uniform(25, 60)) * k * (1 if rng.random() < 0.5 else -1)
-    bg_width = width + int(abs(pan_speed) * dur) + 4 if kind == "pan" else width
-    bg = _background(rng, bg_width, height)
+    bg_width = width + int(abs(pan_speed) * dur) + 4 if "pan" in (kind, motion) else width
+    env = ENV[int(rng.integers(len(ENV)))]
+    bg = _background(rng, bg_width, height, env)
     ch = _Character(_pick(rng, SKIN), _pick(rng, HAIR), _pick(rng, JACKET), scale=k * float(rng.uniform(0.9, 1.1)))
     cx0 = width * float(rng.uniform(0.35, 0.65))
     ground = height - 8 * k
@@ -160,12 +173,13 @@ def make_clip(kind: str, path: Path, seed: int, *, width: int = WIDTH, height: i
         events.append((t_event / FPS, EVENT_KINDS[kind]))
 
     changed = _Character(ch.skin, ch.hair, ch.jacket, ch.scale)
-    if kind == "face":
-        changed.skin = _pick(rng, SKIN, exclude=ch.skin)
-    elif kind == "hair":
+    from_bg = kind.endswith("_bg")
+    if change == "face":
+        changed.skin = _pick(rng, env[1:] if from_bg else SKIN, exclude=ch.skin)
+    elif change == "hair":
         changed.hair = _pick(rng, HAIR, exclude=ch.hair)
-    elif kind == "jacket":
-        changed.jacket = _pick(rng, JACKET, exclude=ch.jacket)
+    elif change == "jacket":
+        changed.jacket = _pick(rng, env if from_bg else JACKET, exclude=ch.jacket)
     grade = np.ones(3, np.float32)
     offset = np.zeros(3, np.float32)
     if kind == "palette":
@@ -184,14 +198,14 @@ def make_clip(kind: str, path: Path, seed: int, *, width: int = WIDTH, height: i
         t = i / FPS
         after = i >= t_event
         sway = 2.0 * k * np.sin(2 * np.pi * 0.4 * t)  # idle motion, so nothing is frozen
-        if kind == "pan":
+        if "pan" in (kind, motion):
             off = round(abs(pan_speed) * t) if pan_speed > 0 else bg_width - width - round(abs(pan_speed) * t)
             img = bg[:, off:off + width].copy()
-            _draw_character(img, ch, cx0 + (bg_width / 2 - off - width / 2) * 0.3 + sway, ground)
-        elif kind == "walk":
+            _draw_character(img, changed if after else ch, cx0 + (bg_width / 2 - off - width / 2) * 0.3 + sway, ground)
+        elif "walk" in (kind, motion):
             x = -40 * k + (width + 80 * k) * (i / max(1, n - 1))
             img = bg.copy()
-            _draw_character(img, ch, x, ground + 2 * k * abs(np.sin(2 * np.pi * 1.5 * t)))
+            _draw_character(img, changed if after else ch, x, ground + 2 * k * abs(np.sin(2 * np.pi * 1.5 * t)))
         elif kind == "cut" and after:
             img = cut_bg.copy()
             _draw_character(img, cut_ch, cut_x + sway, height + 60 * k)

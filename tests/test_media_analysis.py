@@ -20,10 +20,13 @@ TOLERANCE_S = 0.5
 
 
 @pytest.mark.parametrize(("kind", "seed"), [("jacket", 3), ("hair", 4), ("face", 5), ("palette", 6), ("cut", 7),
-                                            ("flicker", 8)])
+                                            ("flicker", 8), ("jacket_pan", 9), ("face_walk", 10),
+                                            ("face_bg", 11), ("hair", 12)])
 def test_planted_break_is_found_at_its_time_with_its_kind(tmp_path: Path, kind: str, seed: int) -> None:
     clip = tmp_path / f"{kind}.mp4"
-    truth = make_clip(kind, clip, seed=seed, duration_s=3.5)
+    # combined cases run at the bench's length: a walk squeezed into 3.5 s crosses 12 px a sample, past the
+    # motion search (a known gap, see bench/bench_media_accuracy.py)
+    truth = make_clip(kind, clip, seed=seed, duration_s=5.0 if "_" in kind else 3.5)
     result = analyze_media(clip)
     (t_true, kind_true), = truth.events
     assert [b.kind for b in result.breaks] == [kind_true], result.breaks

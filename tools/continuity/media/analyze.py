@@ -14,6 +14,7 @@ from . import breaks as brk
 from .decode import VideoInfo, _check_file, iter_video, load_image
 from .faces import detect_face
 from .models import Finding, MediaAnalysis, Region, Sample
+from .motion import local_colour_change
 from .palette import HIST_SIZE, check_palette, lab_histogram, lab_to_hex, palette_from_histogram
 from .references import check_reference, check_transition
 from .signals import (
@@ -23,7 +24,6 @@ from .signals import (
     change_spread,
     cosine,
     grade_shift,
-    local_change,
     make_frame,
     make_state,
     new_colour_fraction,
@@ -152,19 +152,21 @@ class _Run:
         assert self._prev is not None
         appeared, vanished = new_colour_masks(prev, self._prev, st, fr, shift)
         new = float(max(appeared.mean(), vanished.mean()))
+        local = local_colour_change(self._prev.lab, fr.lab, prev.gray, st.gray, shift)
         pair = brk.PairSignals(dissimilarity=1.0 - structure, spread=change_spread(prev, st, shift),
-                               grade=grade_shift(prev, st), new_colour=new,
-                               local=local_change(prev, st, shift))
+                               grade=grade_shift(prev, st), new_colour=new, local=local.delta_e,
+                               local_area=local.area)
         if new >= brk.NEW_COLOUR_MIN * 0.5:
             pair.change_detail = _describe_change(prev, self._prev, fr, appeared if appeared.any() else vanished)
+        elif local.box is not None and local.area >= brk.LOCAL_MIN_AREA:
+            pair.change_detail = _describe_local(prev, self._prev, fr, local.box)
         return pair, structure
 
     def compare(self, a: int, b: int) -> brk.PairSignals:
         sa, sb = self.states[a], self.states[b]
         structure, shift = aligned_structure(sa, sb)
         return brk.PairSignals(dissimilarity=1.0 - structure, spread=change_spread(sa, sb, shift),
-                               grade=grade_shift(sa, sb), new_colour=new_colour_fraction(sa, sb),
-                               local=local_change(sa, sb, shift))
+                               grade=grade_shift(sa, sb), new_colour=new_colour_fraction(sa, sb), local=0.0)
 
     def samples(self) -> list[Sample]:
         out = []
@@ -207,6 +209,16 @@ def _describe_change(prev: SampleState, prev_fr: Frame, fr: Frame, mask: np.ndar
             where = f"{part} part of the subject region (colour saliency, not a face detector)"
     return (f"{mask.mean():.1%} of the frame changed colour from {lab_to_hex(before)} to {lab_to_hex(after)} "
             f"(ΔE00 {de:.0f}), {where}")
+
+
+def _describe_local(prev: SampleState, prev_fr: Frame, fr: Frame, box: tuple[float, float, float, float]) -> str:
+    h, w = fr.lab.shape[:2]
+    x, y, bw, bh = box
+    sl = (slice(int(y * h), max(int((y + bh) * h), int(y * h) + 1)), slice(int(x * w), max(int((x + bw) * w),
+                                                                                       int(x * w) + 1)))
+    mask = np.zeros((h, w), bool)
+    mask[sl] = True
+    return _describe_change(prev, prev_fr, fr, mask) + " (no match for the new colour at the region's own motion)"
 
 
 def _clip_end_states(path: Path, max_side: int) -> list[SampleState]:

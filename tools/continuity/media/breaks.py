@@ -22,16 +22,12 @@ CUT_MIN_DISSIMILARITY = 0.2  # 1 - correlation of aligned, contrast-normalised l
 CUT_MIN_SPREAD = 0.35  # and the change must cover this share of the frame's blocks
 GRADE_MIN_DELTA_E = 4.0  # frame-wide shared colour shift between two samples
 NEW_COLOUR_MIN = 0.006  # share of pixels with colours the previous sample lacked
-LOCAL_MIN_DELTA_E = 7.5  # or a few grid cells changing colour together (a small region, e.g. a face)
+# Or a region that changed colour with no match at its own motion (motion.py): at least this share of the
+# frame (0.4%, about a seventh of a face 1/4 of the frame high; a slow light change once left 0.32% on the
+# bench), and well above the same signal in the neighbouring pairs.
+LOCAL_MIN_AREA = 0.004
+LOCAL_BASELINE_FACTOR = 4.0
 BASELINE_FACTOR = 4.0
-# Block colour change is spiky under motion (a walker reveals background in bursts), so its baseline is an
-# upper percentile of the neighbours rather than the median.
-LOCAL_BASELINE_FACTOR = 3.0
-LOCAL_BASELINE_Q = 80.0
-# Off: on the bench the block signal found two subtle skin-tone changes (ΔE00 6-14) the colour-set test
-# misses, but fired on walkers entering/leaving frame and on idle sway (precision 0.70). It still sizes
-# subject_drift breaks (magnitude). Needs motion compensation before it can trigger on its own.
-USE_LOCAL_TRIGGER = False
 BASELINE_RADIUS = 8  # samples each side
 PERSIST_RATIO = 0.5  # a change that falls below half its size two samples on did not stay
 MERGE_S = 0.3
@@ -50,7 +46,8 @@ class PairSignals:
     spread: float
     grade: float
     new_colour: float
-    local: float
+    local: float  # mean ΔE of the largest motion-compensated changed region
+    local_area: float = 0.0  # its share of the frame
     change_detail: str = ""
 
 
@@ -77,6 +74,7 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
     new = np.array([p.new_colour if p else 0.0 for p in pairs])
     spread = np.array([p.spread if p else 0.0 for p in pairs])
     local = np.array([p.local if p else 0.0 for p in pairs])
+    area = np.array([p.local_area if p else 0.0 for p in pairs])
     found: list[Break] = []
     for i in range(1, n):
         p = pairs[i]
@@ -88,8 +86,7 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
         elif grade[i] >= GRADE_MIN_DELTA_E and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5:
             kind = "palette_shift"
         by_new = new[i] >= NEW_COLOUR_MIN and new[i] >= BASELINE_FACTOR * _baseline(new, i) + 0.002
-        by_local = USE_LOCAL_TRIGGER and (local[i] >= LOCAL_MIN_DELTA_E and local[i] >= LOCAL_BASELINE_FACTOR
-                                          * _baseline(local, i, LOCAL_BASELINE_Q) + 1.0)
+        by_local = area[i] >= LOCAL_MIN_AREA and area[i] >= LOCAL_BASELINE_FACTOR * _baseline(area, i) + 0.001
         if kind is None and (by_new or by_local):
             kind = "subject_drift"
         if kind is None:
@@ -103,10 +100,9 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
             elif kind == "palette_shift":
                 transient = later.grade < PERSIST_RATIO * grade[i]
             else:
-                transient = (later.new_colour < PERSIST_RATIO * new[i]) and (later.local < PERSIST_RATIO * local[i])
-        if transient and kind == "subject_drift" and not by_new:
-            # a small patch that changes and changes back is motion blending at an edge, not a flash
-            continue
+                # only the colour-set signal can be re-measured across a gap (the region will have moved);
+                # a motion-compensated local change is taken as it is
+                transient = by_new and not by_local and later.new_colour < PERSIST_RATIO * new[i]
         if transient:
             size = max(dis[i], grade[i] / 100, local[i] / 100, new[i])
             found.append(Break(time_s=round(times[i], 3), kind="flicker", magnitude=round(float(size), 4),

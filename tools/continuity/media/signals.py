@@ -97,7 +97,6 @@ class SampleState:
     hist: np.ndarray  # 256-bin colour histogram (sums to 1)
     mean_lab: np.ndarray
     mean_luma: float
-    lab_small: np.ndarray  # Lab at GRAY_SIDE, float16, for motion-tolerant local colour change
     subject: Region | None = None
     subject_lab: np.ndarray | None = None
 
@@ -145,7 +144,7 @@ def make_state(time_s: float, fr: Frame) -> SampleState:
         time_s=time_s, counts_idx=nz.astype(np.int32), counts_val=counts[nz].astype(np.int32),
         present_bits=present(counts, int(fr.idx.size)), cells=cells.astype(np.float32), gray=gray, zgray=zgray,
         feature=_feature(hist, zgray), hist=hist, mean_lab=fr.lab.reshape(-1, 3).mean(0),
-        mean_luma=float(gray.mean() * 255), lab_small=fast_lab(resize(fr.small, GRAY_SIDE)).astype(np.float16))
+        mean_luma=float(gray.mean() * 255))
 
 
 def _feature(hist: np.ndarray, zgray: np.ndarray) -> np.ndarray:
@@ -265,38 +264,6 @@ def grade_shift(prev: SampleState, cur: SampleState) -> float:
     moves a few cells in different directions, so the component-wise median stays near zero."""
     delta = (cur.cells - prev.cells).reshape(-1, 3)
     return float(np.linalg.norm(np.median(delta, axis=0)))
-
-
-def local_change(prev: SampleState, cur: SampleState, shift: tuple[int, int] = (0, 0)) -> float:
-    """Second-largest median colour change of a 3x3-pixel block (ΔE, Lab Euclidean), where each pixel is matched
-    to the closest colour within one pixel in the previous sample and the frame-wide shift is removed.
-
-    Catches a small region (a face) shifting by a few ΔE, which the colour-set test misses, while small
-    motion (idle sway, breathing) finds its colour next door and does not count.
-    """
-    a, b = overlap(prev.lab_small.astype(np.float32), cur.lab_small.astype(np.float32), shift)
-    b = b - np.median((b - a).reshape(-1, 3), axis=0)
-    h, w = a.shape[:2]
-    pad = np.pad(a, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    best = np.full((h, w), np.inf, np.float32)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            d = pad[dy:dy + h, dx:dx + w] - b
-            np.minimum(best, np.einsum("ijk,ijk->ij", d, d), out=best)
-    dist = np.sqrt(best)
-    # 3x3-pixel blocks, median inside: edge pixels blended by sub-pixel motion are a minority of a block,
-    # a re-coloured region fills it
-    bh, bw = h // 3, w // 3
-    if bh == 0 or bw == 0:
-        return float(np.median(dist))
-    blocks = dist[:bh * 3, :bw * 3].reshape(bh, 3, bw, 3).transpose(0, 2, 1, 3).reshape(bh, bw, 9)
-    med = np.median(blocks, axis=2)
-    # a changed patch touching the frame edge is something entering or leaving, not a re-render
-    labels, _ = ndimage.label(med >= 4.0)
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    med[np.isin(labels, edge[edge > 0])] = 0.0
-    flat = med.ravel()
-    return float(np.partition(flat, -2)[-2]) if flat.size >= 2 else float(flat.max())
 
 
 def valid_after_shift(shape: tuple[int, int], shift: tuple[int, int], scale: float) -> np.ndarray | None:
