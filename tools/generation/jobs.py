@@ -607,12 +607,6 @@ class JobService:
         row = await anyio.to_thread.run_sync(lambda: self.get_row(job_id))
         if row["status"] != "pending":
             return
-        if time.time() > row["deadline_ts"]:
-            minutes = self.settings.veo_job_deadline_s / 60
-            await self._fail(row, "deadline_exceeded",
-                             f"deadline exceeded: the operation was not done {minutes:g} min after the job was "
-                             "recorded (STUDIO_VEO_JOB_DEADLINE_S). Google may still bill it if it finishes.")
-            return
         clients = self._studio.genai
         try:
             with anyio.fail_after(clients.settings.timeout_s * 2 + 30):
@@ -623,11 +617,14 @@ class JobService:
             if error.kind == "model_not_found":
                 await self._fail(row, "operation_not_found", f"Vertex no longer knows the operation: {error}")
                 return
-            log.warning("Polling video job %s failed (%s); backing off", job_id, error)
-            await anyio.to_thread.run_sync(lambda: self._reschedule(job_id, f"last poll failed: {error}"))
+            if not await self._past_deadline(row):
+                log.warning("Polling video job %s failed (%s); backing off", job_id, error)
+                await anyio.to_thread.run_sync(lambda: self._reschedule(job_id, f"last poll failed: {error}"))
             return
         if not operation.done:
-            await anyio.to_thread.run_sync(lambda: self._reschedule(job_id, None))
+            # Checked only after a poll: an operation that finished just in time is collected, not failed.
+            if not await self._past_deadline(row):
+                await anyio.to_thread.run_sync(lambda: self._reschedule(job_id, None))
             return
         if operation.error:
             failure = map_operation_error(operation.error, secrets=clients.settings.secrets())
@@ -647,6 +644,19 @@ class JobService:
         video = videos[0]
         await self._complete(row, video.video_bytes, video.mime_type or "video/mp4", video.uri)
 
+    async def _past_deadline(self, row: dict[str, Any]) -> bool:
+        """Fail the job if its deadline has passed; True when it did."""
+        if time.time() <= row["deadline_ts"]:
+            return False
+        minutes = self.settings.veo_job_deadline_s / 60
+        await self._fail(
+            row, "deadline_exceeded",
+            f"deadline exceeded: the operation was not done {minutes:g} min after the job was recorded "
+            "(STUDIO_VEO_JOB_DEADLINE_S). Google may still bill it if it finishes.",
+            polled=True,
+        )
+        return True
+
     def _reschedule(self, job_id: str, error: str | None) -> None:
         with self._studio.state.transaction() as tx:
             row = tx.execute("SELECT polls FROM video_jobs WHERE id = ? AND status = 'pending'", (job_id,)).fetchone()
@@ -657,9 +667,11 @@ class JobService:
                 (time.time() + self._next_delay(row["polls"] + 1), error, job_id),
             )
 
-    async def _fail(self, row: dict[str, Any], kind: str, message: str) -> None:
+    async def _fail(self, row: dict[str, Any], kind: str, message: str, *, polled: bool = False) -> None:
         def run() -> None:
             with self._studio.state.transaction() as tx:
+                if polled:
+                    tx.execute("UPDATE video_jobs SET polls = polls + 1 WHERE id = ?", (row["id"],))
                 current = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (row["id"],)).fetchone()
                 if current["status"] == "pending":
                     self._finish(tx, dict(current), "failed", error=message, error_kind=kind)
