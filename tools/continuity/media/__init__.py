@@ -1,6 +1,13 @@
-"""Weight-free media continuity analysis: timeline, breaks, palette and reference checks."""
+"""Weight-free media continuity analysis: timeline, breaks, palette and reference checks.
 
-from .analyze import analyze_media
+numpy, scikit-image and PyAV load on the first analysis, not when the server starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
 from .errors import MediaError
 from .models import (
     Break,
@@ -14,10 +21,23 @@ from .models import (
     Sample,
     TransitionCheck,
 )
-from .palette import OFF_PALETTE_DELTA_E, dominant_palette
+
+
+def analyze_media(path: str | Path, **options: Any) -> MediaAnalysis:
+    """See `tools.continuity.media.analyze.analyze_media`."""
+    from .analyze import analyze_media as analyze
+
+    return analyze(path, **options)
+
+
+def dominant_palette(image: Any, k: int = 5) -> list[PaletteColour]:
+    """See `tools.continuity.media.palette.dominant_palette`."""
+    from .palette import dominant_palette as palette
+
+    return palette(image, k=k)
+
 
 __all__ = [
-    "OFF_PALETTE_DELTA_E",
     "Break",
     "Finding",
     "MediaAnalysis",
