@@ -79,3 +79,16 @@ async def test_http_transport_serves_the_same_tools(embedded_server: RunningServ
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"style_ingest", "style_search", "style_kits", "style_remove"} <= names
         assert embedded_server.url.startswith("http://127.0.0.1:")
+
+
+def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
+    # Cold start stays close to a bare MCP server only if these load on first use, not at start-up.
+    heavy = ["torch", "sentence_transformers", "chromadb", "google.genai", "numpy", "skimage", "av", "pypdf"]
+    code = (
+        "import sys; from server.app import build_server; from server.settings import Settings; "
+        f"build_server(Settings(data_dir={str(tmp_path / 'd')!r})); "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
