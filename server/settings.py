@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     max_files_per_ingest: int = Field(500, ge=1, description="A directory with more files is refused.")
     max_file_mb: float = Field(20.0, gt=0)
+    ingest_write_batch: int = Field(1000, ge=1, description="Chunks per Chroma write during ingest.")
 
     plan_model: str = Field("gemini-2.5-flash", description="Gemini model for shots_plan.")
     judge_model: str = Field("gemini-2.5-flash", description="Gemini model for continuity judgments (judge=true).")

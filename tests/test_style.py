@@ -258,7 +258,9 @@ async def test_interrupted_ingest_leaves_no_half_indexed_file(tmp_path: Path) ->
         first = result_data(await client.call_tool("style_ingest", {"kit": "crash", "paths": ["bible.md"]}))
     page.write_text(new)
     with pytest.raises(Exception):  # noqa: B017 - the server dies mid-call; the client sees the pipe close
-        async with Client(stdio_params(tmp_path, data, STUDIO_TEST_CRASH_AT="style.mid_upsert")) as client:
+        # Small write batches, so the crash falls between two of them.
+        crash = {"STUDIO_TEST_CRASH_AT": "style.mid_upsert", "STUDIO_INGEST_WRITE_BATCH": "2"}
+        async with Client(stdio_params(tmp_path, data, **crash)) as client:
             await client.call_tool("style_ingest", {"kit": "crash", "paths": ["bible.md"]})
     async with Client(stdio_params(tmp_path, data)) as client:
         kits = result_data(await client.call_tool("style_kits", {}))["kits"]

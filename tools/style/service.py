@@ -75,10 +75,6 @@ class _SourcePlan:
     vectors: dict[int, list[float]] = field(default_factory=dict)
 
 
-def _batches(items: list[int], size: int) -> list[list[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 class StyleService:
     def __init__(self, studio: Studio) -> None:
         self._studio = studio
@@ -125,9 +121,9 @@ class StyleService:
                 collection = await anyio.to_thread.run_sync(
                     lambda: self.store.collection(kit, self.embedder.name, create=True)
                 )
-            for plan in plans:
-                if plan.status != "unchanged":
-                    await anyio.to_thread.run_sync(self._write, collection, kit, plan)
+            changed = [plan for plan in plans if plan.status != "unchanged"]
+            if changed:
+                await anyio.to_thread.run_sync(self._write, collection, kit, changed)
         return IngestResult(
             kit=kit,
             embedder=self.embedder.name,
@@ -243,28 +239,33 @@ class StyleService:
             started_at=now,
         )
 
-    def _write(self, collection: Any, kit: str, plan: _SourcePlan) -> None:
-        """Write one source under a journal row, so a crash in here is undone or finished on restart."""
+    def _write(self, collection: Any, kit: str, plans: list[_SourcePlan]) -> None:
+        """Write the changed sources under journal rows, so a crash in here is undone or finished on restart.
+
+        New chunks of all sources go to Chroma in large batches: per-call overhead dominates small ones."""
         with self._studio.state.transaction() as tx:
-            tx.execute(
+            tx.executemany(
                 "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
-                (kit, plan.source, json.dumps(plan.old_ids), json.dumps(plan.ids), plan.started_at),
+                [(kit, p.source, json.dumps(p.old_ids), json.dumps(p.ids), p.started_at) for p in plans],
             )
-        for batch in _batches(plan.missing, max(1, (len(plan.missing) + 1) // 2)):
+        new = [(plan, n) for plan in plans for n in plan.missing]
+        for start in range(0, len(new), self._studio.settings.ingest_write_batch):
+            batch = new[start : start + self._studio.settings.ingest_write_batch]
             collection.upsert(
-                ids=[plan.ids[n] for n in batch],
-                embeddings=[plan.vectors[n] for n in batch],
-                documents=[plan.chunks[n].text for n in batch],
-                metadatas=[plan.metadatas[n] for n in batch],
+                ids=[plan.ids[n] for plan, n in batch],
+                embeddings=[plan.vectors[n] for plan, n in batch],
+                documents=[plan.chunks[n].text for plan, n in batch],
+                metadatas=[plan.metadatas[n] for plan, n in batch],
             )
             crash_point("style.mid_upsert")
-        kept = [n for n in range(len(plan.ids)) if n not in set(plan.missing)]
-        if kept:  # positions and labels may have changed even where the text did not
-            collection.update(ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept])
-        if plan.stale:
-            collection.delete(ids=plan.stale)
+        for plan in plans:
+            kept = [n for n in range(len(plan.ids)) if n not in set(plan.missing)]
+            if kept:  # positions and labels may have changed even where the text did not
+                collection.update(ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept])
+            if plan.stale:
+                collection.delete(ids=plan.stale)
         with self._studio.state.transaction() as tx:
-            tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, plan.source))
+            tx.executemany("DELETE FROM style_pending WHERE kit = ? AND source = ?", [(kit, p.source) for p in plans])
 
     # -- recovery -------------------------------------------------------------------------------
 
@@ -309,7 +310,12 @@ class StyleService:
             raise StudioError(f"k={k} is out of range: ask for 1 to {MAX_K} results.")
         entities = _labels("entities", entities)
         await self._ready()
-        collections = await anyio.to_thread.run_sync(self._search_collections, kit)
+        cached = self.store.cached(kit) if kit is not None else None
+        collections: list[tuple[str, Any]] = (
+            [(kit, cached)]
+            if kit is not None and cached is not None
+            else await anyio.to_thread.run_sync(self._search_collections, kit)
+        )
         if not collections:
             return SearchResult(query=query, hits=[])
         [vector] = await self.embedder.embed([query])
@@ -318,12 +324,16 @@ class StyleService:
         def run() -> list[StyleHit]:
             hits: list[StyleHit] = []
             for name, collection in collections:
-                found = collection.query(
-                    query_embeddings=[vector],
-                    n_results=k,
-                    where=where,
-                    include=["documents", "metadatas", "distances"],
-                )
+                try:
+                    found = collection.query(
+                        query_embeddings=[vector],
+                        n_results=k,
+                        where=where,
+                        include=["documents", "metadatas", "distances"],
+                    )
+                except Exception as exc:  # e.g. another replica removed the kit since we opened it
+                    self.store.forget(name)
+                    raise StudioError(f"Searching kit {name!r} failed ({type(exc).__name__}: {exc}); retry.") from exc
                 for id_, text, meta, dist in zip(
                     found["ids"][0],
                     found["documents"][0],

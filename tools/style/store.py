@@ -42,6 +42,9 @@ class ChromaStore:
         self._settings = settings
         self._client: Any = None
         self._lock = threading.Lock()
+        # Collection handles by kit, each checked once against the embedder: a search then costs
+        # no metadata round trip. Dropped when the kit is deleted (or a query finds it gone).
+        self._collections: dict[str, Any] = {}
 
     def client(self) -> Any:
         with self._lock:
@@ -90,6 +93,9 @@ class ChromaStore:
 
     def collection(self, kit: str, embedder: str, *, create: bool = False) -> Any:
         """The kit's collection, refusing one that a different embedder built."""
+        cached = self._collections.get(kit)
+        if cached is not None:
+            return cached
         name = COLLECTION_PREFIX + check_kit_name(kit)
         client = self.client()
         if create:
@@ -114,7 +120,16 @@ class ChromaStore:
                 f"Set STUDIO_EMBEDDER back to the kit's embedder, or remove the kit (style_remove) and "
                 "ingest it again with the current one."
             )
+        self._collections[kit] = collection
         return collection
 
+    def cached(self, kit: str) -> Any:
+        """The kit's collection if a call already opened it, else None (no I/O)."""
+        return self._collections.get(kit)
+
+    def forget(self, kit: str) -> None:
+        self._collections.pop(kit, None)
+
     def delete_kit(self, kit: str) -> None:
+        self.forget(kit)
         self.client().delete_collection(COLLECTION_PREFIX + check_kit_name(kit))
