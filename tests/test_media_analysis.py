@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +128,32 @@ def test_bad_inputs_raise_media_error(tmp_path: Path) -> None:
     shutil.copy(clip, copy)
     with pytest.raises(MediaError):
         analyze_media(copy, reference_images=[text])
+
+
+def test_prefetch_hands_over_items_errors_and_stops_with_an_early_consumer() -> None:
+    from tools.continuity.media.decode import prefetch
+
+    assert list(prefetch(iter(range(10)), depth=2)) == list(range(10))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise MediaError("truncated")
+
+    with pytest.raises(MediaError, match="truncated"):
+        list(prefetch(failing()))
+
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append(True)
+
+    for item in prefetch(endless(), depth=2):
+        if item == 3:
+            break
+    assert closed == [True]  # the worker stopped and closed the generator (a decoder's container)

@@ -11,7 +11,7 @@ import numpy as np
 from skimage.color import deltaE_ciede2000
 
 from . import breaks as brk
-from .decode import VideoInfo, _check_file, iter_video, load_image
+from .decode import VideoInfo, _check_file, iter_video, load_image, prefetch
 from .faces import detect_face
 from .models import Finding, MediaAnalysis, Region, Sample
 from .motion import local_colour_change
@@ -59,7 +59,7 @@ def analyze_media(path: str | Path, *, brand_palette: Sequence[str] = (), refere
     else:
         info = VideoInfo()
         analysis = _Run(max_side)
-        for t, frame_rgb in iter_video(path, max_side, info):
+        for t, frame_rgb in prefetch(iter_video(path, max_side, info)):
             analysis.add(t, frame_rgb)
         media_type = "video"
     states = analysis.states
@@ -155,11 +155,12 @@ class _Run:
         local = local_colour_change(self._prev.lab, fr.lab, prev.gray, st.gray, shift)
         pair = brk.PairSignals(dissimilarity=1.0 - structure, spread=change_spread(prev, st, shift),
                                grade=grade_shift(prev, st), new_colour=new, local=local.delta_e,
-                               local_area=local.area)
+                               local_area=local.area, unmatched=local.unmatched)
         if new >= brk.NEW_COLOUR_MIN * 0.5:
-            pair.change_detail = _describe_change(prev, self._prev, fr, appeared if appeared.any() else vanished)
+            pair.change_detail, pair.change_de00 = _describe_change(prev, self._prev, fr,
+                                                                    appeared if appeared.any() else vanished)
         elif local.box is not None and local.area >= brk.LOCAL_MIN_AREA:
-            pair.change_detail = _describe_local(prev, self._prev, fr, local.box)
+            pair.change_detail, pair.change_de00 = _describe_local(prev, self._prev, fr, local.box)
         return pair, structure
 
     def compare(self, a: int, b: int) -> brk.PairSignals:
@@ -189,9 +190,10 @@ class _Run:
         return out
 
 
-def _describe_change(prev: SampleState, prev_fr: Frame, fr: Frame, mask: np.ndarray) -> str:
+def _describe_change(prev: SampleState, prev_fr: Frame, fr: Frame, mask: np.ndarray) -> tuple[str, float]:
+    """What changed where, and the CIEDE2000 distance between the region's mean colours before and after."""
     if not mask.any():
-        return ""
+        return "", -1.0
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     after, before = fr.lab[mask].mean(0), prev_fr.lab[mask].mean(0)
@@ -208,17 +210,19 @@ def _describe_change(prev: SampleState, prev_fr: Frame, fr: Frame, mask: np.ndar
             part = ("upper", "middle", "lower")[min(2, int(3 * (cy - subject.y) / max(subject.h, 1e-6)))]
             where = f"{part} part of the subject region (colour saliency, not a face detector)"
     return (f"{mask.mean():.1%} of the frame changed colour from {lab_to_hex(before)} to {lab_to_hex(after)} "
-            f"(ΔE00 {de:.0f}), {where}")
+            f"(ΔE00 {de:.0f}), {where}"), de
 
 
-def _describe_local(prev: SampleState, prev_fr: Frame, fr: Frame, box: tuple[float, float, float, float]) -> str:
+def _describe_local(prev: SampleState, prev_fr: Frame, fr: Frame,
+                    box: tuple[float, float, float, float]) -> tuple[str, float]:
     h, w = fr.lab.shape[:2]
     x, y, bw, bh = box
     sl = (slice(int(y * h), max(int((y + bh) * h), int(y * h) + 1)), slice(int(x * w), max(int((x + bw) * w),
                                                                                        int(x * w) + 1)))
     mask = np.zeros((h, w), bool)
     mask[sl] = True
-    return _describe_change(prev, prev_fr, fr, mask) + " (no match for the new colour at the region's own motion)"
+    text, de = _describe_change(prev, prev_fr, fr, mask)
+    return text + " (no match for the new colour at the region's own motion)", de
 
 
 def _clip_end_states(path: Path, max_side: int) -> list[SampleState]:
@@ -227,7 +231,7 @@ def _clip_end_states(path: Path, max_side: int) -> list[SampleState]:
     if still is not None:
         return [make_state(0.0, make_frame(still[0]))]
     tail: deque[tuple[float, np.ndarray]] = deque(maxlen=16)
-    for t, rgb in iter_video(path, max_side, VideoInfo()):
+    for t, rgb in prefetch(iter_video(path, max_side, VideoInfo())):
         tail.append((t, rgb))
     end = tail[-1][0]
     return [make_state(t, make_frame(rgb)) for t, rgb in tail if t >= end - TRANSITION_S]

@@ -20,6 +20,9 @@ from .models import Break, BreakKind
 # Absolute floors and how far above the local baseline a change must be.
 CUT_MIN_DISSIMILARITY = 0.2  # 1 - correlation of aligned, contrast-normalised luma
 CUT_MIN_SPREAD = 0.35  # and the change must cover this share of the frame's blocks
+# and this share of the frame must find its colour at no candidate motion: a cut leaves 0.24-0.38 on the
+# bench, a large re-coloured jacket (which can move the structure signals as much as a cut) at most 0.07
+CUT_MIN_UNMATCHED = 0.15
 GRADE_MIN_DELTA_E = 4.0  # frame-wide shared colour shift between two samples
 NEW_COLOUR_MIN = 0.006  # share of pixels with colours the previous sample lacked
 # Or a region that changed colour with no match at its own motion (motion.py): at least this share of the
@@ -27,6 +30,10 @@ NEW_COLOUR_MIN = 0.006  # share of pixels with colours the previous sample lacke
 # bench), and well above the same signal in the neighbouring pairs.
 LOCAL_MIN_AREA = 0.004
 LOCAL_BASELINE_FACTOR = 4.0
+# The changed region's mean colour must move at least this far (CIEDE2000): the smallest planted face change
+# on the bench moves it by 4-5, while a slow light change that leaves a dark saturated region unmatched
+# after the frame-wide gain correction moves it by 1-1.5.
+SUBJECT_MIN_DE00 = 2.5
 BASELINE_FACTOR = 4.0
 BASELINE_RADIUS = 8  # samples each side
 PERSIST_RATIO = 0.5  # a change that falls below half its size two samples on did not stay
@@ -48,7 +55,9 @@ class PairSignals:
     new_colour: float
     local: float  # mean ΔE of the largest motion-compensated changed region
     local_area: float = 0.0  # its share of the frame
+    unmatched: float = 1.0  # share of the frame with no colour match at any candidate motion (1 = unknown)
     change_detail: str = ""
+    change_de00: float = -1.0  # CIEDE2000 of the changed region's mean colour before/after (-1 = unknown)
 
 
 # (earlier sample index, later sample index) -> signals of that pair, for persistence checks.
@@ -80,14 +89,18 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
         p = pairs[i]
         assert p is not None
         kind: BreakKind | None = None
-        if (dis[i] >= CUT_MIN_DISSIMILARITY and spread[i] >= CUT_MIN_SPREAD
+        if (dis[i] >= CUT_MIN_DISSIMILARITY and spread[i] >= CUT_MIN_SPREAD and p.unmatched >= CUT_MIN_UNMATCHED
                 and dis[i] >= BASELINE_FACTOR * _baseline(dis, i) + 0.05):
             kind = "cut"
         elif grade[i] >= GRADE_MIN_DELTA_E and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5:
             kind = "palette_shift"
         by_new = new[i] >= NEW_COLOUR_MIN and new[i] >= BASELINE_FACTOR * _baseline(new, i) + 0.002
+        # a barely-new colour set that the motion-compensated test matched everywhere is a blend at a moving
+        # edge, not a re-render
+        by_new = by_new and (p.unmatched > 0.0 or new[i] >= 2 * NEW_COLOUR_MIN)
         by_local = area[i] >= LOCAL_MIN_AREA and area[i] >= LOCAL_BASELINE_FACTOR * _baseline(area, i) + 0.001
-        if kind is None and (by_new or by_local):
+        faint = 0.0 <= p.change_de00 < SUBJECT_MIN_DE00
+        if kind is None and (by_new or by_local) and not faint:
             kind = "subject_drift"
         if kind is None:
             continue

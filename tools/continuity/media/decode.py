@@ -8,9 +8,12 @@ Only the sampled frames are converted to RGB, at analysis size (swscale does the
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import av
 import numpy as np
@@ -20,6 +23,9 @@ from PIL import Image, UnidentifiedImageError
 from .errors import MediaError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_DONE = object()
 
 _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21",
                "yuv420p10le", "gray"}
@@ -154,3 +160,50 @@ def _declared_duration(container: av.container.InputContainer, stream: av.VideoS
     if container.duration is not None:
         return container.duration / 1_000_000
     return None
+
+
+def prefetch(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """Runs `items` in a worker thread, `depth` items ahead of the consumer.
+
+    PyAV decodes and rescales without the GIL, so the next frames decode while this thread analyses the
+    current one (on HD clips decoding is about as costly as the analysis). Exceptions reach the consumer;
+    a consumer that stops early stops the worker, which closes the generator (and its container).
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    break
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=work, name="media-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(T, item)
+    finally:
+        stop.set()
+        worker.join()

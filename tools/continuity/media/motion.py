@@ -27,6 +27,7 @@ class LocalChange:
     area: float  # fraction of the frame covered by the largest interior changed blob
     delta_e: float  # its mean residual colour distance (Lab Euclidean)
     box: tuple[float, float, float, float] | None  # x, y, w, h as fractions of the frame
+    unmatched: float = 0.0  # share of the frame changed both ways, all blobs: most of it after a cut
 
 
 def tile_motion(prev_gray: np.ndarray, cur_gray: np.ndarray) -> set[tuple[int, int]]:
@@ -78,6 +79,7 @@ def local_colour_change(prev_lab: np.ndarray, cur_lab: np.ndarray, prev_gray: np
     residual = fwd
     if not mask.any():
         return LocalChange(0.0, 0.0, None)
+    unmatched = float(mask.mean())
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     area, best_k = 0, 0
     for k in range(1, n):
@@ -87,10 +89,10 @@ def local_colour_change(prev_lab: np.ndarray, cur_lab: np.ndarray, prev_gray: np
         if a > area:
             area, best_k = a, k
     if best_k == 0:
-        return LocalChange(0.0, 0.0, None)
+        return LocalChange(0.0, 0.0, None, unmatched)
     x, y, bw, bh, _ = (int(v) for v in stats[best_k])
     de = float(residual[labels == best_k].mean())
-    return LocalChange(area / (h * w), de, (x / w, y / h, bw / w, bh / h))
+    return LocalChange(area / (h * w), de, (x / w, y / h, bw / w, bh / h), unmatched)
 
 
 def _unmatched(prev_lab: np.ndarray, cur_lab: np.ndarray, cands: set[tuple[int, int]]) -> np.ndarray:

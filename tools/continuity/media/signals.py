@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import cv2
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2lab
-from skimage.metrics import structural_similarity
-from skimage.registration import phase_cross_correlation
 
 from .models import Region
 
@@ -79,7 +77,7 @@ def resize(rgb: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if size == (w, h):
         return rgb
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
 
 
 @dataclass
@@ -133,7 +131,7 @@ def make_state(time_s: float, fr: Frame) -> SampleState:
     cells /= np.outer(np.diff(ys), np.diff(xs))[..., None]
     gray_rgb = resize(fr.small, GRAY_SIDE).astype(np.float32) / 255.0
     gray = gray_rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    blurred = ndimage.uniform_filter(gray, 3)
+    blurred = cv2.blur(gray, (3, 3), borderType=cv2.BORDER_REFLECT)  # = ndimage.uniform_filter(gray, 3)
     zgray = (blurred - blurred.mean()) / (blurred.std() + 1e-3)
     li = np.clip((fr.lab[..., 0] / 25).astype(np.int32), 0, _HIST_L - 1)
     ai = np.clip(((fr.lab[..., 1] + 128) / 32).astype(np.int32), 0, _HIST_AB - 1)
@@ -156,7 +154,7 @@ def _feature(hist: np.ndarray, zgray: np.ndarray) -> np.ndarray:
 
 
 def resize_float(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return np.asarray(Image.fromarray(a.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    return np.asarray(cv2.resize(a.astype(np.float32), size, interpolation=cv2.INTER_AREA))
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -168,7 +166,32 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     if side < 3:
         return float(1.0 - np.abs(a - b).mean())
     win = min(7, side if side % 2 else side - 1)
-    return float(structural_similarity(a, b, data_range=1.0, win_size=win))
+    return _ssim(a.astype(np.float32), b.astype(np.float32), win)
+
+
+def _ssim(a: np.ndarray, b: np.ndarray, win: int) -> float:
+    """skimage.metrics.structural_similarity(a, b, data_range=1, win_size=win) with box filters from OpenCV
+    (same formula, sample covariance and border crop; ~10x faster on these small frames)."""
+    def box(x: np.ndarray) -> np.ndarray:
+        return np.asarray(cv2.blur(x, (win, win), borderType=cv2.BORDER_REFLECT))
+    cov_norm = win * win / (win * win - 1.0)
+    ux, uy = box(a), box(b)
+    vx = cov_norm * (box(a * a) - ux * ux)
+    vy = cov_norm * (box(b * b) - uy * uy)
+    vxy = cov_norm * (box(a * b) - ux * uy)
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    pad = (win - 1) // 2
+    return float(s[pad:s.shape[0] - pad, pad:s.shape[1] - pad].astype(np.float64).mean())
+
+
+def _phase_shift(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """Integer shift from the peak of the (unnormalised) cross-correlation, as
+    skimage.registration.phase_cross_correlation(a, b, normalization=None) computes it."""
+    cc = np.fft.ifft2(np.fft.fft2(a) * np.conj(np.fft.fft2(b)))
+    peak = np.unravel_index(int(np.argmax(np.abs(cc))), cc.shape)
+    shift = [int(p) - n if p > n // 2 else int(p) for p, n in zip(peak, cc.shape, strict=True)]
+    return shift[0], shift[1]
 
 
 def aligned_structure(prev: SampleState, cur: SampleState) -> tuple[float, tuple[int, int]]:
@@ -178,8 +201,7 @@ def aligned_structure(prev: SampleState, cur: SampleState) -> tuple[float, tuple
     best = _corr(a, b)
     shift = (0, 0)
     if h >= 8 and w >= 8:
-        est = phase_cross_correlation(a, b, normalization=None)[0]
-        dy, dx = round(float(est[0])), round(float(est[1]))
+        dy, dx = _phase_shift(a, b)
         if (dy, dx) != (0, 0) and abs(dy) <= h // 4 and abs(dx) <= w // 4:
             pa, pb = overlap(a, b, (dy, dx))
             c = _corr(pa, pb)
