@@ -83,7 +83,7 @@ async def test_http_transport_serves_the_same_tools(embedded_server: RunningServ
 
 def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     # Cold start stays close to a bare MCP server only if these load on first use, not at start-up.
-    heavy = ["torch", "sentence_transformers", "chromadb", "google.genai", "numpy", "skimage", "av", "pypdf"]
+    heavy = ["torch", "sentence_transformers", "chromadb", "google.genai", "numpy", "skimage", "av", "cv2", "pypdf"]
     code = (
         "import sys; from server.app import build_server; from server.settings import Settings; "
         f"build_server(Settings(data_dir={str(tmp_path / 'd')!r})); "
