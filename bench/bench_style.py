@@ -30,17 +30,19 @@ WORDS = (
 
 
 def make_corpus(root: Path, chunks: int, per_file: int = 100) -> list[str]:
-    """Markdown files whose sections each become one chunk; returns the chunk texts."""
+    """Markdown files whose sections each become one chunk; returns the texts the embedder will see
+    (the server's own reader and chunker: each chunk carries its heading path)."""
+    from tools.style.chunking import chunk_document
+    from tools.style.readers import read_source
+
     rng = random.Random(7)
-    texts: list[str] = []
     for f in range(0, chunks, per_file):
         sections = []
         for s in range(min(per_file, chunks - f)):
             body = " ".join(rng.choice(WORDS) for _ in range(40)) + f" (note {f + s})."
             sections.append(f"## Section {f + s}\n\n{body}")
-            texts.append(body)
         (root / f"bible-{f // per_file:04d}.md").write_text(f"# Bible {f // per_file}\n\n" + "\n\n".join(sections))
-    return texts
+    return [chunk.text for path in sorted(root.glob("*.md")) for chunk in chunk_document(read_source(path))]
 
 
 def raw_embed_rate(texts: list[str]) -> float:
