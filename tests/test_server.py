@@ -92,3 +92,18 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     done = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+async def test_the_mcp_json_example_starts_the_server(tmp_path: Path) -> None:
+    import json
+
+    from mcp import StdioServerParameters
+
+    entry = json.loads((Path(__file__).parent.parent / "mcp.json").read_text())["mcpServers"]["studio"]
+    assert Path(entry["command"]).name == "studio-mcp"
+    env = {**server_env(tmp_path / "data"), **{k: v for k, v in entry["env"].items() if k != "STUDIO_DATA_DIR"}}
+    env["STUDIO_ALLOWED_ROOTS"] = json.dumps([str(tmp_path)])  # the example's placeholder, made real
+    params = StdioServerParameters(command=str(BIN / "studio-mcp"), args=entry["args"], env=env, cwd=str(tmp_path))
+    async with Client(params) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"style_search", "production_create", "video_generate", "continuity_check_media"} <= names
