@@ -24,6 +24,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
 
+from tests.fake_gemini import FakeGemini
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_KIT = REPO / "tests" / "data" / "sample_kit"
 BIN = Path(sys.executable).parent
@@ -68,6 +70,11 @@ def result_data(result: CallToolResult) -> dict[str, Any]:
         pytest.fail(f"tool returned an error: {error_text(result)}")
     assert result.structured_content is not None
     return result.structured_content
+
+
+async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Call a tool and return its structured result (failing the test on a tool error)."""
+    return result_data(await client.call_tool(tool, args))
 
 
 def error_text(result: CallToolResult) -> str:
@@ -118,6 +125,13 @@ def make_workdir(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SAMPLE_KIT, root / "sample_kit")
     return root
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeGemini]:
+    """A fake Gemini/Vertex API on a loopback port, in a thread of the test process."""
+    with FakeGemini() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

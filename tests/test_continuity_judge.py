@@ -19,46 +19,89 @@ from mcp import Client
 from PIL import Image
 
 from bench.synthetic_clips import make_clip
-from tests.conftest import RunningServer, error_text, make_workdir, result_data, start_http_server, stop
+from tests.conftest import RunningServer, call, error_text, make_workdir, start_http_server, stop
 from tests.fake_gemini import FakeGemini
 from tools.continuity.judge import MAX_INLINE_BYTES
 from tools.production import asset_id
 
 MODEL = "gemini-judge-test"  # set through STUDIO_JUDGE_MODEL: the requests must go to it
 FAST_RETRIES = {
-    "STUDIO_GENAI_TIMEOUT_S": "3", "STUDIO_GENAI_MAX_RETRIES": "2", "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01",
-    "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.05", "STUDIO_GENAI_RETRY_JITTER_S": "0.01",
+    "STUDIO_GENAI_TIMEOUT_S": "3",
+    "STUDIO_GENAI_MAX_RETRIES": "2",
+    "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01",
+    "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.05",
+    "STUDIO_GENAI_RETRY_JITTER_S": "0.01",
 }
 _names = itertools.count(1)
 
 BLUE_SHOT = "Mara, in a blue jacket, lights the lantern at the rail."
-PROMPT_JUDGMENT = {"findings": [
-    # Repeats the rules' attribute_mismatch for Mara: left out.
-    {"severity": "error", "rule": "attribute_mismatch", "entity": "mara", "expected": "red wool", "found": "blue",
-     "evidence": "blue jacket", "suggestion": "red wool jacket", "explanation": "The jacket is red wool."},
-    {"severity": "warning", "rule": "other", "entity": "Mara", "expected": "the lantern is lit only from scene 4",
-     "found": "lights the lantern", "evidence": "LIGHTS the lantern", "suggestion": "reaches for the lantern",
-     "explanation": "The lantern is lit only from scene 4."},
-    {"severity": "warning", "rule": "screen_direction_flip", "entity": "3", "expected": "left-to-right",
-     "found": "right-to-left", "evidence": "walks right to left", "suggestion": None,
-     "explanation": "Shot 1 moves left to right."},
-]}
+PROMPT_JUDGMENT = {
+    "findings": [
+        # Repeats the rules' attribute_mismatch for Mara: left out.
+        {
+            "severity": "error",
+            "rule": "attribute_mismatch",
+            "entity": "mara",
+            "expected": "red wool",
+            "found": "blue",
+            "evidence": "blue jacket",
+            "suggestion": "red wool jacket",
+            "explanation": "The jacket is red wool.",
+        },
+        {
+            "severity": "warning",
+            "rule": "other",
+            "entity": "Mara",
+            "expected": "the lantern is lit only from scene 4",
+            "found": "lights the lantern",
+            "evidence": "LIGHTS the lantern",
+            "suggestion": "reaches for the lantern",
+            "explanation": "The lantern is lit only from scene 4.",
+        },
+        {
+            "severity": "warning",
+            "rule": "screen_direction_flip",
+            "entity": "3",
+            "expected": "left-to-right",
+            "found": "right-to-left",
+            "evidence": "walks right to left",
+            "suggestion": None,
+            "explanation": "Shot 1 moves left to right.",
+        },
+    ]
+}
 CLIP_JUDGMENT = {
-    "entities": [{"entity": "mara", "wardrobe": "inconsistent", "hair": "consistent", "face": "consistent",
-                  "props": "not_visible", "notes": "the jacket changes colour"}],
+    "entities": [
+        {
+            "entity": "mara",
+            "wardrobe": "inconsistent",
+            "hair": "consistent",
+            "face": "consistent",
+            "props": "not_visible",
+            "notes": "the jacket changes colour",
+        }
+    ],
     "issues": [
-        {"severity": "error", "aspect": "wardrobe", "entity": "mara", "expected": "red wool jacket",
-         "found": "the jacket turns another colour", "time_s": 1.8, "explanation": "The jacket changes at 1.8 s."},
-        {"severity": "warning", "aspect": "hair", "entity": "Mara", "expected": "short dark hair",
-         "found": "longer hair", "time_s": 99.0, "explanation": "Hair looks longer."},
+        {
+            "severity": "error",
+            "aspect": "wardrobe",
+            "entity": "mara",
+            "expected": "red wool jacket",
+            "found": "the jacket turns another colour",
+            "time_s": 1.8,
+            "explanation": "The jacket changes at 1.8 s.",
+        },
+        {
+            "severity": "warning",
+            "aspect": "hair",
+            "entity": "Mara",
+            "expected": "short dark hair",
+            "found": "longer hair",
+            "time_s": 99.0,
+            "explanation": "Hair looks longer.",
+        },
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -77,25 +120,59 @@ def _clean(fake: FakeGemini) -> None:
     fake.reset()
 
 
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    return result_data(await client.call_tool(tool, args))
-
-
 async def setup_production(client: Client, prefix: str, second_shot: str = BLUE_SHOT) -> str:
     name = f"judge-{prefix}-{next(_names)}"
-    pid = (await call(client, "production_create", {
-        "name": name, "kit": f"{name}-kit", "logline": "A deckhand's last night crossing.", "tone": "quiet, cold",
-        "must": ["Mara's scar stays over her LEFT eyebrow"], "must_not": ["modern smartphones"],
-    }))["id"]
-    await call(client, "shots_save", {"production": pid, "scene": "3", "shots": [
-        {"number": 1, "description": "Mara coils rope on the deck, walking left to right.", "characters": ["Mara"],
-         "duration_s": 4},
-        {"number": 2, "description": second_shot, "characters": ["Mara"], "duration_s": 4},
-    ]})
-    await call(client, "continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
-                                          "attributes": {"jacket": "red wool", "hair": "short, dark"}})
-    await call(client, "continuity_set", {"production": pid, "entity": "3", "kind": "scene",
-                                          "attributes": {"time_of_day": "night", "weather": "light rain"}})
+    pid = (
+        await call(
+            client,
+            "production_create",
+            {
+                "name": name,
+                "kit": f"{name}-kit",
+                "logline": "A deckhand's last night crossing.",
+                "tone": "quiet, cold",
+                "must": ["Mara's scar stays over her LEFT eyebrow"],
+                "must_not": ["modern smartphones"],
+            },
+        )
+    )["id"]
+    await call(
+        client,
+        "shots_save",
+        {
+            "production": pid,
+            "scene": "3",
+            "shots": [
+                {
+                    "number": 1,
+                    "description": "Mara coils rope on the deck, walking left to right.",
+                    "characters": ["Mara"],
+                    "duration_s": 4,
+                },
+                {"number": 2, "description": second_shot, "characters": ["Mara"], "duration_s": 4},
+            ],
+        },
+    )
+    await call(
+        client,
+        "continuity_set",
+        {
+            "production": pid,
+            "entity": "Mara",
+            "kind": "character",
+            "attributes": {"jacket": "red wool", "hair": "short, dark"},
+        },
+    )
+    await call(
+        client,
+        "continuity_set",
+        {
+            "production": pid,
+            "entity": "3",
+            "kind": "scene",
+            "attributes": {"time_of_day": "night", "weather": "light rain"},
+        },
+    )
     return str(pid)
 
 
@@ -122,6 +199,7 @@ def gemini_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- prompts -------------------------------------------------------------------------------------------
 
+
 async def test_prompt_judgment_adds_gemini_findings_to_the_check_and_report(
     judge_server: RunningServer, fake: FakeGemini
 ) -> None:
@@ -137,8 +215,12 @@ async def test_prompt_judgment_adds_gemini_findings_to_the_check_and_report(
         assert [(f["rule"], f["entity"]) for f in gemini] == [("other", "Mara"), ("screen_direction_flip", "3")]
         other, flip = gemini
         start = BLUE_SHOT.index("lights the lantern")
-        assert other["evidence"] == {"field": "description", "text": "lights the lantern", "start": start,
-                                     "end": start + len("lights the lantern")}
+        assert other["evidence"] == {
+            "field": "description",
+            "text": "lights the lantern",
+            "start": start,
+            "end": start + len("lights the lantern"),
+        }
         assert other["suggestion"] == "reaches for the lantern" and other["severity"] == "warning"
         assert flip["evidence"] is None and "not in the text" in flip["message"]
         assert check["recorded"] is True and check["errors"] + check["warnings"] == len(check["findings"])
@@ -159,7 +241,9 @@ async def test_prompt_judgment_adds_gemini_findings_to_the_check_and_report(
         report = await call(client, "continuity_report", {"production": pid})
         stored = gemini_findings(report)
         assert sorted((f["rule"], f["entity"], f["shot"], f["resolved"]) for f in stored) == [
-            ("other", "Mara", "3/2", False), ("screen_direction_flip", "3", "3/2", False)]
+            ("other", "Mara", "3/2", False),
+            ("screen_direction_flip", "3", "3/2", False),
+        ]
         assert any(f["source"] == "preflight" and f["rule"] == "attribute_mismatch" for f in report["findings"])
 
         # Judging again with the same answer keeps one open finding each, not two.
@@ -181,8 +265,9 @@ async def test_judge_false_sends_nothing_and_leaves_gemini_findings_alone(
         check = await call(client, "continuity_check_prompt", {"production": pid, "shot": "3/2"})
         assert all(f["source"] == "rules" for f in check["findings"]) and check["findings"]
         assert any("judge=true" in n for n in check["notes"])
-        media = await call(client, "continuity_check_media", {"production": pid, "path": clip(judge_server, "pan", 21),
-                                                              "shot": "3/1"})
+        media = await call(
+            client, "continuity_check_media", {"production": pid, "path": clip(judge_server, "pan", 21), "shot": "3/1"}
+        )
         assert media["judgment"] is None
         assert fake.requests_to(":generateContent") == []
         # A rules-only run does not resolve what Gemini found earlier.
@@ -193,13 +278,27 @@ async def test_judge_false_sends_nothing_and_leaves_gemini_findings_alone(
 async def test_a_raw_prompt_is_judged_without_storing(judge_server: RunningServer, fake: FakeGemini) -> None:
     async with judge_server.client() as client:
         pid = await setup_production(client, "raw")
-        fake.script_json(MODEL, {"findings": [
-            {"severity": "error", "rule": "must_not_present", "entity": None, "expected": "never: modern smartphones",
-             "found": "phone", "evidence": "checks her phone", "suggestion": "checks her pocket watch",
-             "explanation": "A smartphone is forbidden."}]})
+        fake.script_json(
+            MODEL,
+            {
+                "findings": [
+                    {
+                        "severity": "error",
+                        "rule": "must_not_present",
+                        "entity": None,
+                        "expected": "never: modern smartphones",
+                        "found": "phone",
+                        "evidence": "checks her phone",
+                        "suggestion": "checks her pocket watch",
+                        "explanation": "A smartphone is forbidden.",
+                    }
+                ]
+            },
+        )
         prompt = "Mara checks her phone by the rail."
-        check = await call(client, "continuity_check_prompt", {"production": pid, "prompt": prompt, "scene": "3",
-                                                               "judge": True})
+        check = await call(
+            client, "continuity_check_prompt", {"production": pid, "prompt": prompt, "scene": "3", "judge": True}
+        )
         [gemini] = [f for f in check["findings"] if f["source"] == "gemini"]
         assert gemini["evidence"]["field"] == "prompt" and gemini["evidence"]["text"] == "checks her phone"
         assert check["has_errors"] is True and check["recorded"] is False
@@ -208,12 +307,15 @@ async def test_a_raw_prompt_is_judged_without_storing(judge_server: RunningServe
         assert gemini_findings(await call(client, "continuity_report", {"production": pid})) == []
 
 
-@pytest.mark.parametrize(("fault", "kind"), [
-    ({"kind": "status", "status": 503, "times": None}, "server_error"),
-    ({"kind": "status", "status": 429, "times": None}, "quota_exhausted"),
-    ({"kind": "safety"}, "safety_blocked"),
-    ({"kind": "invalid_json"}, "malformed_response"),
-])
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        ({"kind": "status", "status": 503, "times": None}, "server_error"),
+        ({"kind": "status", "status": 429, "times": None}, "quota_exhausted"),
+        ({"kind": "safety"}, "safety_blocked"),
+        ({"kind": "invalid_json"}, "malformed_response"),
+    ],
+)
 async def test_a_gemini_failure_keeps_the_rules_findings_and_stores_nothing(
     judge_server: RunningServer, fake: FakeGemini, fault: dict[str, Any], kind: str
 ) -> None:
@@ -257,14 +359,18 @@ async def test_a_malformed_judgment_is_reported_not_saved(judge_server: RunningS
         assert gemini_findings(await call(client, "continuity_report", {"production": pid})) == []
 
         fake.script_json(MODEL, {"entities": "not a list", "issues": []})
-        media = await call(client, "continuity_check_media", {"production": pid, "path": clip(judge_server, "pan", 22),
-                                                              "shot": "3/1", "judge": True})
+        media = await call(
+            client,
+            "continuity_check_media",
+            {"production": pid, "path": clip(judge_server, "pan", 22), "shot": "3/1", "judge": True},
+        )
         assert media["judgment"]["status"] == "failed" and "malformed_response" in media["judgment"]["error"]
         assert media["judgment"]["findings"] == []
         assert gemini_findings(await call(client, "continuity_report", {"production": pid})) == []
 
 
 # -- media ------------------------------------------------------------------------------------------------
+
 
 async def test_media_judgment_sends_the_clip_inline_and_stores_timed_findings(
     judge_server: RunningServer, fake: FakeGemini
@@ -273,8 +379,9 @@ async def test_media_judgment_sends_the_clip_inline_and_stores_timed_findings(
         pid = await setup_production(client, "media", second_shot="Mara looks up at the lighthouse.")
         fake.script_json(MODEL, CLIP_JUDGMENT)
         path = clip(judge_server, "jacket", 3)
-        result = await call(client, "continuity_check_media", {"production": pid, "path": path, "shot": "3/2",
-                                                               "judge": True})
+        result = await call(
+            client, "continuity_check_media", {"production": pid, "path": path, "shot": "3/2", "judge": True}
+        )
         judgment = result["judgment"]
         assert judgment["status"] == "ok" and judgment["model"] == MODEL and judgment["error"] is None
         assert judgment["entities"] == ["Mara", "3"]
@@ -302,7 +409,9 @@ async def test_media_judgment_sends_the_clip_inline_and_stores_timed_findings(
         report = await call(client, "continuity_report", {"production": pid})
         stored = gemini_findings(report)
         assert {(f["rule"], f["asset"], f["shot"]) for f in stored} == {
-            ("gemini.wardrobe", result["asset"], "3/2"), ("gemini.hair", result["asset"], "3/2")}
+            ("gemini.wardrobe", result["asset"], "3/2"),
+            ("gemini.hair", result["asset"], "3/2"),
+        }
         assert any(f["source"] == "media" and f["asset"] == result["asset"] for f in report["findings"])
 
 
@@ -310,8 +419,11 @@ async def test_media_judgment_of_an_image(judge_server: RunningServer, fake: Fak
     async with judge_server.client() as client:
         pid = await setup_production(client, "image")
         fake.script_json(MODEL, CLIP_JUDGMENT)
-        result = await call(client, "continuity_check_media", {
-            "production": pid, "path": "sample_kit/refs/red_coat_silhouette.png", "shot": "3/1", "judge": True})
+        result = await call(
+            client,
+            "continuity_check_media",
+            {"production": pid, "path": "sample_kit/refs/red_coat_silhouette.png", "shot": "3/1", "judge": True},
+        )
         judgment = result["judgment"]
         assert judgment["status"] == "ok"
         # A still image has no time: both findings are kept without one.
@@ -326,19 +438,20 @@ async def test_media_judgment_failure_keeps_the_media_findings(judge_server: Run
         pid = await setup_production(client, "media-fault")
         fake.add_fault(":generateContent", kind="status", status=503, times=None)
         path = clip(judge_server, "jacket", 4)
-        result = await call(client, "continuity_check_media", {"production": pid, "path": path, "shot": "3/2",
-                                                               "judge": True})
+        result = await call(
+            client, "continuity_check_media", {"production": pid, "path": path, "shot": "3/2", "judge": True}
+        )
         assert result["judgment"]["status"] == "failed" and "server_error" in result["judgment"]["error"]
         assert result["findings"] and result["analysis"]["breaks"]
-        assert any("No Gemini findings were stored" in n and "media findings above stand" in n
-                   for n in result["notes"])
+        assert any("No Gemini findings were stored" in n and "media findings above stand" in n for n in result["notes"])
         report = await call(client, "continuity_report", {"production": pid})
         assert gemini_findings(report) == [] and any(f["source"] == "media" for f in report["findings"])
 
         fake.clear_faults()
         fake.add_fault(":generateContent", kind="safety")
-        again = await call(client, "continuity_check_media", {"production": pid, "asset": result["asset"],
-                                                              "judge": True})
+        again = await call(
+            client, "continuity_check_media", {"production": pid, "asset": result["asset"], "judge": True}
+        )
         assert again["judgment"]["status"] == "failed" and "safety_blocked" in again["judgment"]["error"]
 
 
@@ -350,8 +463,9 @@ async def test_a_file_over_the_inline_limit_is_not_sent(judge_server: RunningSer
     assert big.stat().st_size > MAX_INLINE_BYTES
     async with judge_server.client() as client:
         pid = await setup_production(client, "huge")
-        result = await call(client, "continuity_check_media", {"production": pid, "path": "clips/huge_noise.png",
-                                                               "judge": True})
+        result = await call(
+            client, "continuity_check_media", {"production": pid, "path": "clips/huge_noise.png", "judge": True}
+        )
         judgment = result["judgment"]
         assert judgment["status"] == "skipped" and "at most 20 MB" in judgment["error"]
         assert any("Nothing was sent" in n for n in result["notes"])
@@ -359,6 +473,7 @@ async def test_a_file_over_the_inline_limit_is_not_sent(judge_server: RunningSer
 
 
 # -- no credentials ---------------------------------------------------------------------------------
+
 
 async def test_judge_without_credentials_is_a_clear_error_and_changes_nothing(
     embedded_server: RunningServer, tmp_path: Path
@@ -375,8 +490,9 @@ async def test_judge_without_credentials_is_a_clear_error_and_changes_nothing(
         message = error_text(result)
         assert "GEMINI_API_KEY" in message and "GOOGLE_CLOUD_PROJECT" in message and "judge=false" in message
 
-        result = await client.call_tool("continuity_check_media", {"production": pid, "path": clip.name,
-                                                                   "shot": "3/2", "judge": True})
+        result = await client.call_tool(
+            "continuity_check_media", {"production": pid, "path": clip.name, "shot": "3/2", "judge": True}
+        )
         assert result.is_error and "GEMINI_API_KEY" in error_text(result)
         # Nothing was imported or recorded, and the server keeps serving.
         never_imported = asset_id(pid, hashlib.sha256(clip.read_bytes()).hexdigest())

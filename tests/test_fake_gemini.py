@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,6 @@ class Shot(BaseModel):
 class ShotList(BaseModel):
     scene: str
     shots: list[Shot]
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -184,9 +178,7 @@ async def _submit_video(clients: GenAIClients, prompt: str = "a red car on a wet
     return await clients.vertex().models.generate_videos(
         model=VEO,
         source=types.GenerateVideosSource(prompt=prompt),
-        config=types.GenerateVideosConfig(
-            number_of_videos=1, duration_seconds=8, negative_prompt="daylight", seed=7
-        ),
+        config=types.GenerateVideosConfig(number_of_videos=1, duration_seconds=8, negative_prompt="daylight", seed=7),
     )
 
 
@@ -196,9 +188,7 @@ async def test_veo_submit_and_poll_express_mode(fake: FakeGemini, clients: GenAI
     fake.configure(default_polls=2)
     operation = await _submit_video(clients)
     assert not operation.done
-    assert operation.name.startswith(
-        f"projects/fake-project/locations/us-central1/publishers/google/models/{VEO}/"
-    )
+    assert operation.name.startswith(f"projects/fake-project/locations/us-central1/publishers/google/models/{VEO}/")
     operation = await _wait_done(clients, operation)
     assert operation.error is None
     video = operation.response.generated_videos[0].video
@@ -220,9 +210,7 @@ async def test_veo_submit_and_poll_express_mode(fake: FakeGemini, clients: GenAI
     assert_log_has_no_secret(fake)
 
 
-async def test_veo_project_mode_with_adc(
-    fake: FakeGemini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_veo_project_mode_with_adc(fake: FakeGemini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", fake.write_adc_file(str(tmp_path / "adc.json")))
     settings = make_settings(fake, vertex_api_key=None, project="studio-proj", location="europe-west4")
     clients = GenAIClients(settings)
@@ -346,9 +334,7 @@ FAULTS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"), FAULTS, ids=[f"{k}-{f.get('status', f.get('kind'))}" for f, k in FAULTS]
-)
+@pytest.mark.parametrize(("fault", "kind"), FAULTS, ids=[f"{k}-{f.get('status', f.get('kind'))}" for f, k in FAULTS])
 async def test_fault_maps_to_actionable_error(
     fake: FakeGemini, clients: GenAIClients, fault: dict[str, Any], kind: str
 ) -> None:
@@ -384,9 +370,7 @@ async def test_transient_errors_are_retried(fake: FakeGemini, clients: GenAIClie
     assert len(fake.requests_to(":generateContent")) == 2
 
 
-async def test_retried_submit_reaches_the_fake_once_successfully(
-    fake: FakeGemini, clients: GenAIClients
-) -> None:
+async def test_retried_submit_reaches_the_fake_once_successfully(fake: FakeGemini, clients: GenAIClients) -> None:
     fake.add_fault(":predictLongRunning", status=429, retry_delay_s=0.01)
     operation = await _submit_video(clients)
     assert operation.name
@@ -431,10 +415,7 @@ async def test_key_echoed_by_the_server_is_scrubbed(fake: FakeGemini, clients: G
 
 
 def test_operation_error_codes() -> None:
-    assert (
-        map_operation_error({"code": 3, "message": "Prompt rejected by safety filters."}).kind
-        == "safety_blocked"
-    )
+    assert map_operation_error({"code": 3, "message": "Prompt rejected by safety filters."}).kind == "safety_blocked"
     assert map_operation_error({"code": 13, "message": "boom"}).kind == "server_error"
     assert map_operation_error({"code": 99}).kind == "unknown"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +14,10 @@ from mcp.types import BlobResourceContents, ResourceLink
 
 from server.app import build_server
 from server.settings import Settings
-from tests.conftest import error_text, result_data
+from tests.conftest import call, error_text, result_data
 from tests.fake_gemini import FakeGemini
 
 KEY = "image-test-key"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 @pytest.fixture
@@ -38,16 +31,28 @@ def env(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch
     return monkeypatch
 
 
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    return result_data(await client.call_tool(tool, args))
-
-
 async def production(client: Client, name: str, budget: float | None = 5.0) -> str:
-    created = await call(client, "production_create", {
-        "name": name, "kit": "image-kit", "logline": "A lighthouse keeper's last night.", "tone": "still",
-        "must_not": ["text overlays"], "budget_usd": budget})
-    await call(client, "shots_save", {"production": created["id"], "scene": "1", "shots": [
-        {"number": 1, "description": "The lighthouse lamp turns over a black sea.", "duration_s": 8}]})
+    created = await call(
+        client,
+        "production_create",
+        {
+            "name": name,
+            "kit": "image-kit",
+            "logline": "A lighthouse keeper's last night.",
+            "tone": "still",
+            "must_not": ["text overlays"],
+            "budget_usd": budget,
+        },
+    )
+    await call(
+        client,
+        "shots_save",
+        {
+            "production": created["id"],
+            "scene": "1",
+            "shots": [{"number": 1, "description": "The lighthouse lamp turns over a black sea.", "duration_s": 8}],
+        },
+    )
     return str(created["id"])
 
 
@@ -73,8 +78,11 @@ async def test_gemini_native_image_is_saved_with_provenance_and_a_link(
         assert spend["spent_usd"] == pytest.approx(0.039) and spend["committed_usd"] == 0
 
         # The image as a reference for the next one; a free prompt without a shot.
-        second = await call(client, "image_generate", {
-            "production": pid, "prompt": "the keeper's coat, front view", "reference_assets": [asset["id"]]})
+        second = await call(
+            client,
+            "image_generate",
+            {"production": pid, "prompt": "the keeper's coat, front view", "reference_assets": [asset["id"]]},
+        )
         assert second["asset"]["provenance"]["request"]["reference_assets"] == [asset["id"]]
         [request] = fake.requests_to(":generateContent")[-1:]
         parts = request["body"]["contents"][0]["parts"]
@@ -92,12 +100,16 @@ async def test_imagen_on_vertex_when_only_vertex_is_configured(
         image = await call(client, "image_generate", {"production": pid, "prompt": "a storm lantern"})
         assert image["backend"] == "vertex" and image["model"] == "imagen-4.0-generate-001"
         assert image["asset"]["mime_type"] == "image/png" and image["estimate_usd"] == pytest.approx(0.04)
-        text = error_text(await client.call_tool(
-            "image_generate", {"production": pid, "prompt": "x", "reference_assets": [image["asset"]["id"]]}))
+        text = error_text(
+            await client.call_tool(
+                "image_generate", {"production": pid, "prompt": "x", "reference_assets": [image["asset"]["id"]]}
+            )
+        )
         assert "GEMINI_API_KEY" in text
     [request] = fake.requests_to(":predict")
-    assert request["path"].endswith("/projects/studio-proj/locations/us-central1/publishers/google/models/"
-                                    "imagen-4.0-generate-001:predict")
+    assert request["path"].endswith(
+        "/projects/studio-proj/locations/us-central1/publishers/google/models/imagen-4.0-generate-001:predict"
+    )
 
 
 async def test_bad_input_and_budget_are_refused_before_paying(

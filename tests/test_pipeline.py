@@ -6,23 +6,15 @@ Vertex) -> the clip checked against its references -> one continuity report."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import pytest
 from mcp import Client
 
 from tests.conftest import SAMPLE_KIT, error_text, result_data, stdio_params
 from tests.fake_gemini import FakeGemini
 
 KEY = "AIzaPipelineTestKey000000000000000000"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 async def test_brief_to_checked_clip(tmp_path: Path, fake: FakeGemini) -> None:

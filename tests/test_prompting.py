@@ -9,26 +9,32 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.conftest import RunningServer, error_text, result_data
+from tests.conftest import RunningServer, call, error_text
 
 KIT = "gen-prompt-kit"
 MUST = ["Mara's scar stays over her LEFT eyebrow", "rain falls upper left to lower right"]
 MUST_NOT = ["modern smartphones", "lens flares, bloom"]
 SHOTS = [
     {
-        "number": 1, "description": "Mara lights the bow lantern as the ferry leaves the quay.",
-        "characters": ["Mara"], "props": ["bow lantern"], "location": "Ferry Deck", "time_of_day": "dusk",
-        "int_ext": "EXT", "lens": "35mm", "camera_move": "slow push-in", "framing": "medium close-up",
-        "duration_s": 6, "emotional_beat": "quiet resolve", "screen_direction": "left-to-right",
-        "weather": "light rain", "notes": "her breath visible in the cold",
+        "number": 1,
+        "description": "Mara lights the bow lantern as the ferry leaves the quay.",
+        "characters": ["Mara"],
+        "props": ["bow lantern"],
+        "location": "Ferry Deck",
+        "time_of_day": "dusk",
+        "int_ext": "EXT",
+        "lens": "35mm",
+        "camera_move": "slow push-in",
+        "framing": "medium close-up",
+        "duration_s": 6,
+        "emotional_beat": "quiet resolve",
+        "screen_direction": "left-to-right",
+        "weather": "light rain",
+        "notes": "her breath visible in the cold",
     },
     {"number": 2, "description": "Wide of the ferry crossing the harbour mouth in fog.", "duration_s": 8},
 ]
 _ingested: set[str] = set()
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    return result_data(await client.call_tool(tool, args))
 
 
 async def ensure_kit(client: Client) -> None:
@@ -39,17 +45,25 @@ async def ensure_kit(client: Client) -> None:
 
 
 async def make_production(client: Client, name: str, kit: str = KIT, shots: list[dict[str, Any]] = SHOTS) -> str:
-    created = await call(client, "production_create", {
-        "name": name, "kit": kit, "logline": "A young deckhand keeps the lanterns lit on the last night ferry.",
-        "tone": "hushed wonder with an ache underneath", "must": MUST, "must_not": MUST_NOT,
-    })
+    created = await call(
+        client,
+        "production_create",
+        {
+            "name": name,
+            "kit": kit,
+            "logline": "A young deckhand keeps the lanterns lit on the last night ferry.",
+            "tone": "hushed wonder with an ache underneath",
+            "must": MUST,
+            "must_not": MUST_NOT,
+        },
+    )
     await call(client, "shots_save", {"production": created["id"], "scene": "1", "shots": shots})
     return str(created["id"])
 
 
 def where(result: dict[str, Any], injection: dict[str, Any]) -> str:
     span = injection["span"]
-    return str(result[span["target"]][span["start"]:span["end"]])
+    return str(result[span["target"]][span["start"] : span["end"]])
 
 
 def assert_spans_true(result: dict[str, Any]) -> None:
@@ -87,8 +101,21 @@ async def test_prompt_build_injects_brief_shot_and_style_where_it_says(embedded_
 
         # Every shot field is injected and traceable to it.
         shot_fields = {i["ref"].split("#", 1)[1] for i in by_kind["shot"]}
-        assert shot_fields >= {"description", "framing", "lens", "camera_move", "time_of_day", "int_ext", "location",
-                               "characters", "props", "emotional_beat", "screen_direction", "duration_s", "weather"}
+        assert shot_fields >= {
+            "description",
+            "framing",
+            "lens",
+            "camera_move",
+            "time_of_day",
+            "int_ext",
+            "location",
+            "characters",
+            "props",
+            "emotional_beat",
+            "screen_direction",
+            "duration_s",
+            "weather",
+        }
         assert result["prompt"].startswith(SHOTS[0]["description"])
 
         # Style: each injected chunk is a real passage of the kit, placed verbatim (or clipped to a prefix).
@@ -96,8 +123,9 @@ async def test_prompt_build_injects_brief_shot_and_style_where_it_says(embedded_
         assert styles and [s["ref"] for s in styles] == result["style_chunks"]
         assert len(set(result["style_chunks"])) == len(result["style_chunks"])  # deduplicated
         assert sum(len(s["text"]) for s in styles) <= 2400  # the length cap
-        mara = await call(client, "style_search", {"query": "Mara face hair wardrobe", "kit": KIT,
-                                                   "entities": ["mara"], "k": 50})
+        mara = await call(
+            client, "style_search", {"query": "Mara face hair wardrobe", "kit": KIT, "entities": ["mara"], "k": 50}
+        )
         general = await call(client, "style_search", {"query": "look and lighting", "kit": KIT, "k": 50})
         chunks = {h["id"]: " ".join(h["text"].split()) for h in [*mara["hits"], *general["hits"]]}
         for style in styles:
@@ -129,9 +157,16 @@ async def test_amended_brief_changes_the_next_prompt_and_keeps_the_old_version(
         await ensure_kit(client)
         pid = await make_production(client, "Gen Prompt Amend")
         before = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
-        await call(client, "brief_amend", {"production": pid, "note": "Director: no birds anywhere.",
-                                          "must": ["the bow lantern is the brightest light"],
-                                          "must_not": ["seagulls"]})
+        await call(
+            client,
+            "brief_amend",
+            {
+                "production": pid,
+                "note": "Director: no birds anywhere.",
+                "must": ["the bow lantern is the brightest light"],
+                "must_not": ["seagulls"],
+            },
+        )
         after = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
 
         assert (before["brief_version"], after["brief_version"]) == (1, 2)
@@ -183,14 +218,42 @@ async def test_prompt_build_injects_continuity_facts(embedded_server: RunningSer
         pytest.skip("the continuity family is not registered yet")
     async with embedded_server.client() as client:
         pid = await make_production(client, "Gen Prompt Ledger", kit="gen-never-ingested")
-        await call(client, "continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
-                                              "attributes": {"coat": "red wool, buttoned", "hair": "black bob"}})
-        await call(client, "continuity_set", {"production": pid, "entity": "9", "kind": "scene",
-                                              "attributes": {"time_of_day": "dawn"}})
-        await call(client, "continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
-                                              "attributes": {"coat": "red wool, hanging open"}, "from_scene": "9"})
-        await call(client, "continuity_set", {"production": pid, "entity": "1", "kind": "scene",
-                                              "attributes": {"time_of_day": "dusk", "weather": "light rain"}})
+        await call(
+            client,
+            "continuity_set",
+            {
+                "production": pid,
+                "entity": "Mara",
+                "kind": "character",
+                "attributes": {"coat": "red wool, buttoned", "hair": "black bob"},
+            },
+        )
+        await call(
+            client,
+            "continuity_set",
+            {"production": pid, "entity": "9", "kind": "scene", "attributes": {"time_of_day": "dawn"}},
+        )
+        await call(
+            client,
+            "continuity_set",
+            {
+                "production": pid,
+                "entity": "Mara",
+                "kind": "character",
+                "attributes": {"coat": "red wool, hanging open"},
+                "from_scene": "9",
+            },
+        )
+        await call(
+            client,
+            "continuity_set",
+            {
+                "production": pid,
+                "entity": "1",
+                "kind": "scene",
+                "attributes": {"time_of_day": "dusk", "weather": "light rain"},
+            },
+        )
         result = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         assert_spans_true(result)
         ledger = {i["ref"]: i for i in result["injections"] if i["kind"] == "ledger"}
@@ -200,4 +263,3 @@ async def test_prompt_build_injects_continuity_facts(embedded_server: RunningSer
         assert mara["sources"] and all(s.startswith("f") for s in mara["sources"])
         assert "time_of_day: dusk" in ledger["ledger:scene:1"]["text"]
         assert set(result["ledger_entities"]) == {"Mara", "1"}
-

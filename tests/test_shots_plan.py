@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.conftest import RunningServer, error_text, make_workdir, result_data, start_http_server, stop
+from tests.conftest import RunningServer, call, error_text, make_workdir, start_http_server, stop
 from tests.fake_gemini import FakeGemini
 from tools.generation.models import PlannedShot
 from tools.production.models import ShotSpec
@@ -26,26 +26,35 @@ MUST = ["Mara's scar stays over her LEFT eyebrow"]
 MUST_NOT = ["modern smartphones"]
 # Short timeouts and retry delays (read by GenAISettings.from_env) keep the fault tests fast.
 FAST_RETRIES = {
-    "STUDIO_GENAI_TIMEOUT_S": "3", "STUDIO_GENAI_MAX_RETRIES": "2", "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01",
-    "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.05", "STUDIO_GENAI_RETRY_JITTER_S": "0.01",
+    "STUDIO_GENAI_TIMEOUT_S": "3",
+    "STUDIO_GENAI_MAX_RETRIES": "2",
+    "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01",
+    "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.05",
+    "STUDIO_GENAI_RETRY_JITTER_S": "0.01",
 }
 _ingested: set[str] = set()
 _names = itertools.count(1)
 
 
 def plan(count: int, **extra: Any) -> dict[str, Any]:
-    return {"shots": [
-        {"number": n, "description": f"Shot {n}: Mara tends the bow lantern in the rain.", "characters": ["Mara"],
-         "location": "Ferry Deck", "time_of_day": "dusk", "int_ext": "EXT", "framing": "medium", "lens": "35mm",
-         "camera_move": "static", "duration_s": 6, **extra}
-        for n in range(1, count + 1)
-    ]}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
+    return {
+        "shots": [
+            {
+                "number": n,
+                "description": f"Shot {n}: Mara tends the bow lantern in the rain.",
+                "characters": ["Mara"],
+                "location": "Ferry Deck",
+                "time_of_day": "dusk",
+                "int_ext": "EXT",
+                "framing": "medium",
+                "lens": "35mm",
+                "camera_move": "static",
+                "duration_s": 6,
+                **extra,
+            }
+            for n in range(1, count + 1)
+        ]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +70,22 @@ def _clean(fake: FakeGemini) -> None:
     fake.reset()
 
 
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    return result_data(await client.call_tool(tool, args))
-
-
 async def make_production(client: Client, name: str, kit: str = KIT) -> str:
     if kit == KIT and KIT not in _ingested:
         await call(client, "style_ingest", {"kit": KIT, "paths": ["sample_kit"]})
         _ingested.add(KIT)
-    created = await call(client, "production_create", {
-        "name": name, "kit": kit, "logline": LOGLINE, "tone": "hushed wonder with an ache underneath",
-        "must": MUST, "must_not": MUST_NOT,
-    })
+    created = await call(
+        client,
+        "production_create",
+        {
+            "name": name,
+            "kit": kit,
+            "logline": LOGLINE,
+            "tone": "hushed wonder with an ache underneath",
+            "must": MUST,
+            "must_not": MUST_NOT,
+        },
+    )
     return str(created["id"])
 
 
@@ -95,11 +108,20 @@ async def test_plan_a_scene_grounded_in_brief_kit_and_ledger(gemini_server: Runn
         pid = await make_production(client, "Gen Plan Grounded")
         tools = {t.name for t in (await client.list_tools()).tools}
         if "continuity_set" in tools:
-            await call(client, "continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
-                                                  "attributes": {"coat": "red wool, buttoned"}})
+            await call(
+                client,
+                "continuity_set",
+                {
+                    "production": pid,
+                    "entity": "Mara",
+                    "kind": "character",
+                    "attributes": {"coat": "red wool, buttoned"},
+                },
+            )
         fake.script_json(MODEL, plan(3))
-        result = await call(client, "shots_plan", {"production": pid, "scene": "4", "count": 3,
-                                                   "guidance": "end on the lantern"})
+        result = await call(
+            client, "shots_plan", {"production": pid, "scene": "4", "count": 3, "guidance": "end on the lantern"}
+        )
 
         assert result["attempts"] == 1 and result["rejected"] == [] and result["model"] == MODEL
         assert [s["ref"] for s in result["shots"]] == ["4/1", "4/2", "4/3"] and result["added"] == ["4/1", "4/2", "4/3"]
@@ -148,8 +170,15 @@ async def test_an_invalid_answer_is_refused_and_asked_again(gemini_server: Runni
 
 async def _with_saved_scene(client: Client, name: str) -> tuple[str, list[dict[str, Any]]]:
     pid = await make_production(client, name, kit="gen-no-kit")
-    await call(client, "shots_save", {"production": pid, "scene": "5", "shots": [
-        {"number": 1, "description": "The agent's own shot, which must survive.", "duration_s": 6}]})
+    await call(
+        client,
+        "shots_save",
+        {
+            "production": pid,
+            "scene": "5",
+            "shots": [{"number": 1, "description": "The agent's own shot, which must survive.", "duration_s": 6}],
+        },
+    )
     return pid, await scene_shots(client, pid, "5")
 
 
@@ -158,14 +187,20 @@ INVALID_TWICE = [
     pytest.param([FAULT, FAULT], ["does not match", "Invalid JSON"], id="invalid-json-twice"),
     pytest.param([plan(2), plan(4)], ["it has 2 shots, 3 were asked for", "it has 4 shots"], id="wrong-count"),
     pytest.param([plan(3, duration_s=30), plan(3, duration_s=30)], ["durations outside 2-8 s"], id="durations"),
-    pytest.param([plan(3, description="ok"), '{"shots": [1, 2'], ["description", "does not match"],
-                 id="short-description-then-broken-json"),
+    pytest.param(
+        [plan(3, description="ok"), '{"shots": [1, 2'],
+        ["description", "does not match"],
+        id="short-description-then-broken-json",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("answers", "expected"), INVALID_TWICE)
 async def test_two_invalid_answers_save_nothing(
-    gemini_server: RunningServer, fake: FakeGemini, answers: list[Any], expected: list[str],
+    gemini_server: RunningServer,
+    fake: FakeGemini,
+    answers: list[Any],
+    expected: list[str],
 ) -> None:
     async with gemini_server.client() as client:
         pid, before = await _with_saved_scene(client, f"Gen Plan Invalid {next(_names)}")
@@ -194,7 +229,9 @@ RETRIED = [
 
 @pytest.mark.parametrize("fault", RETRIED)
 async def test_transient_faults_are_retried(
-    gemini_server: RunningServer, fake: FakeGemini, fault: dict[str, Any],
+    gemini_server: RunningServer,
+    fake: FakeGemini,
+    fault: dict[str, Any],
 ) -> None:
     async with gemini_server.client() as client:
         pid = await make_production(client, f"Gen Plan Transient {next(_names)}", kit="gen-no-kit")
@@ -206,12 +243,17 @@ async def test_transient_faults_are_retried(
 
 
 FAILURES = [
-    pytest.param({"status": 429, "retry_delay_s": 7, "times": None}, ["Quota exhausted", "Retry after 7 s"],
-                 id="429-exhausted"),
-    pytest.param({"kind": "safety", "finish_reason": "SAFETY"}, ["withheld", "finishReason SAFETY", "Rephrase"],
-                 id="safety"),
-    pytest.param({"kind": "prompt_blocked", "block_reason": "PROHIBITED_CONTENT"},
-                 ["blockReason PROHIBITED_CONTENT"], id="prompt-blocked"),
+    pytest.param(
+        {"status": 429, "retry_delay_s": 7, "times": None}, ["Quota exhausted", "Retry after 7 s"], id="429-exhausted"
+    ),
+    pytest.param(
+        {"kind": "safety", "finish_reason": "SAFETY"}, ["withheld", "finishReason SAFETY", "Rephrase"], id="safety"
+    ),
+    pytest.param(
+        {"kind": "prompt_blocked", "block_reason": "PROHIBITED_CONTENT"},
+        ["blockReason PROHIBITED_CONTENT"],
+        id="prompt-blocked",
+    ),
     pytest.param({"status": 404}, ["Not found", MODEL, "model name"], id="model-not-found"),
     pytest.param({"status": 403}, ["refused the credentials", "GEMINI_API_KEY"], id="auth-refused"),
 ]
@@ -219,7 +261,10 @@ FAILURES = [
 
 @pytest.mark.parametrize(("fault", "expected"), FAILURES)
 async def test_gemini_failures_are_actionable_and_change_nothing(
-    gemini_server: RunningServer, fake: FakeGemini, fault: dict[str, Any], expected: list[str],
+    gemini_server: RunningServer,
+    fake: FakeGemini,
+    fault: dict[str, Any],
+    expected: list[str],
 ) -> None:
     async with gemini_server.client() as client:
         pid, before = await _with_saved_scene(client, f"Gen Plan Fail {next(_names)}")
@@ -262,8 +307,11 @@ async def test_bad_input_is_refused_before_calling_gemini(gemini_server: Running
 async def test_no_credentials_names_the_variables(embedded_server: RunningServer) -> None:
     # The session server runs with no Gemini or Vertex variables at all.
     async with embedded_server.client() as client:
-        created = await call(client, "production_create", {
-            "name": "Gen Plan No Credentials", "kit": "gen-no-kit", "logline": LOGLINE, "tone": "quiet"})
+        created = await call(
+            client,
+            "production_create",
+            {"name": "Gen Plan No Credentials", "kit": "gen-no-kit", "logline": LOGLINE, "tone": "quiet"},
+        )
         text = error_text(await client.call_tool("shots_plan", {"production": created["id"], "scene": "1"}))
         assert "GEMINI_API_KEY" in text and "GOOGLE_CLOUD_PROJECT" in text and "shots_save" in text
         assert await scene_shots(client, created["id"], "1") == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from mcp.types import BlobResourceContents, ResourceLink
 
 from server.app import build_server
 from server.settings import Settings
-from tests.conftest import error_text, make_workdir, result_data, start_http_server, stop
+from tests.conftest import call, error_text, make_workdir, result_data, start_http_server, stop
 from tests.fake_gemini import FakeGemini, FakeGeminiProcess
 
 KEY = "vertex-express-test-key"
@@ -30,16 +29,15 @@ SHOTS = [
 
 def genai_env(url: str, **extra: str) -> dict[str, str]:
     return {
-        "GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_API_KEY": KEY, "GOOGLE_VERTEX_BASE_URL": url,
-        "GOOGLE_GEMINI_BASE_URL": url, "STUDIO_VEO_POLL_INITIAL_S": "0.02", "STUDIO_VEO_POLL_MAX_S": "0.1",
-        "STUDIO_VEO_JOB_DEADLINE_S": "60", **extra,
+        "GOOGLE_GENAI_USE_VERTEXAI": "true",
+        "GOOGLE_API_KEY": KEY,
+        "GOOGLE_VERTEX_BASE_URL": url,
+        "GOOGLE_GEMINI_BASE_URL": url,
+        "STUDIO_VEO_POLL_INITIAL_S": "0.02",
+        "STUDIO_VEO_POLL_MAX_S": "0.1",
+        "STUDIO_VEO_JOB_DEADLINE_S": "60",
+        **extra,
     }
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -62,15 +60,19 @@ def in_process(tmp_path: Path) -> Client:
     return Client(build_server(Settings(data_dir=tmp_path / "data")))
 
 
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    return result_data(await client.call_tool(tool, args))
-
-
 async def make_production(client: Client, name: str, budget: float | None = 20.0) -> str:
-    created = await call(client, "production_create", {
-        "name": name, "kit": "veo-test-kit", "logline": "A ferry pilot carries lanterns across a dark harbour.",
-        "tone": "quiet, warm", "must_not": ["modern smartphones"], "budget_usd": budget,
-    })
+    created = await call(
+        client,
+        "production_create",
+        {
+            "name": name,
+            "kit": "veo-test-kit",
+            "logline": "A ferry pilot carries lanterns across a dark harbour.",
+            "tone": "quiet, warm",
+            "must_not": ["modern smartphones"],
+            "budget_usd": budget,
+        },
+    )
     await call(client, "shots_save", {"production": created["id"], "scene": "1", "shots": SHOTS})
     return str(created["id"])
 
@@ -211,10 +213,16 @@ async def test_429_on_submit_is_retried_and_503_while_polling_is_retried(
 @pytest.mark.parametrize(
     ("fault", "kind", "words"),
     [
-        ({"kind": "operation_error", "error_code": 8, "message": "Veo quota exceeded."}, "quota_exhausted",
-         "Veo quota exceeded."),
-        ({"kind": "rai_filtered", "rai_reasons": ["Contains a public figure."]}, "rai_filtered",
-         "Contains a public figure."),
+        (
+            {"kind": "operation_error", "error_code": 8, "message": "Veo quota exceeded."},
+            "quota_exhausted",
+            "Veo quota exceeded.",
+        ),
+        (
+            {"kind": "rai_filtered", "rai_reasons": ["Contains a public figure."]},
+            "rai_filtered",
+            "Contains a public figure.",
+        ),
     ],
 )
 async def test_failed_operations_become_failed_jobs_with_the_reason(
@@ -333,8 +341,11 @@ async def test_bad_input_is_refused_before_anything_is_paid(
 ) -> None:
     async with in_process(tmp_path) as client:
         pid = await make_production(client, "Veo Bad Input")
-        other = await call(client, "production_create", {
-            "name": "Veo Other", "kit": "veo-test-kit", "logline": "Another film.", "tone": "dry"})
+        other = await call(
+            client,
+            "production_create",
+            {"name": "Veo Other", "kit": "veo-test-kit", "logline": "Another film.", "tone": "dry"},
+        )
         await call(client, "shots_save", {"production": other["id"], "scene": "2", "shots": SHOTS[:1]})
         for extra, words in BAD_INPUTS:
             args = {"production": pid, "shot": "1/1", **extra}
@@ -343,8 +354,11 @@ async def test_bad_input_is_refused_before_anything_is_paid(
         # A reference asset that is a video, not an image.
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         video = (await wait_final(client, job["id"]))["asset"]["id"]
-        text = error_text(await client.call_tool(
-            "video_generate", {"production": pid, "shot": "1/1", "seed": 1, "reference_assets": [video]}))
+        text = error_text(
+            await client.call_tool(
+                "video_generate", {"production": pid, "shot": "1/1", "seed": 1, "reference_assets": [video]}
+            )
+        )
         assert "not an image" in text
         text = error_text(await client.call_tool("video_job", {"job": "vj_nope"}))
         assert "No video job" in text
@@ -427,8 +441,9 @@ async def test_a_crash_between_recording_and_submitting_is_never_resubmitted(tmp
             async with server.client() as client:
                 pid = await make_production(client, "Veo Crash Submit")
                 with pytest.raises(Exception):  # noqa: B017 - the server died mid-call
-                    await client.call_tool("video_generate", {"production": pid, "shot": "1/1"},
-                                           read_timeout_seconds=10)
+                    await client.call_tool(
+                        "video_generate", {"production": pid, "shot": "1/1"}, read_timeout_seconds=10
+                    )
         except Exception:
             pass  # the session ends abruptly with the server
         server.proc.wait(timeout=15)
@@ -457,10 +472,16 @@ async def test_preflight_errors_refuse_unless_overridden_and_the_override_is_rec
 ) -> None:
     async with in_process(tmp_path) as client:
         pid = await make_production(client, "Veo Preflight")
-        await call(client, "continuity_set", {
-            "production": pid, "entity": "1", "kind": "scene", "attributes": {"time_of_day": "night"}})
-        await call(client, "shots_save", {"production": pid, "scene": "1", "shots": [
-            {**SHOTS[0], "time_of_day": "noon"}, SHOTS[1]]})
+        await call(
+            client,
+            "continuity_set",
+            {"production": pid, "entity": "1", "kind": "scene", "attributes": {"time_of_day": "night"}},
+        )
+        await call(
+            client,
+            "shots_save",
+            {"production": pid, "scene": "1", "shots": [{**SHOTS[0], "time_of_day": "noon"}, SHOTS[1]]},
+        )
         check = await call(client, "continuity_check_prompt", {"production": pid, "shot": "1/1"})
         assert check["has_errors"], check
         text = error_text(await client.call_tool("video_generate", {"production": pid, "shot": "1/1"}))
