@@ -36,7 +36,7 @@ def _same(audio: float, silent: float) -> dict[str, Rate]:
     return {"720p": rate, "1080p": rate}
 
 
-# USD per second of video. Vertex bills Veo 3.x the same at 720p and 1080p; audio doubles the rate.
+# USD per second of video. Vertex bills Veo 3.x the same at 720p and 1080p; with audio costs more.
 VIDEO_PRICES: dict[str, dict[str, Rate]] = {
     "veo-3.1-generate-001": _same(0.40, 0.20),
     "veo-3.1-fast-generate-001": _same(0.15, 0.10),
