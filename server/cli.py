@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--http", action="store_true", help="Serve Streamable HTTP instead of stdio.")
     serve.add_argument("--host", help="HTTP host (default STUDIO_HTTP_HOST or 127.0.0.1).")
     serve.add_argument("--port", type=int, help="HTTP port (default STUDIO_HTTP_PORT or 8765).")
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP without sessions, so any replica behind a load balancer can answer any request.",
+    )
     commands.add_parser("doctor", help="Check settings, storage, the embedder and credentials.")
     args = parser.parse_args(argv)
 
@@ -25,12 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     # stdout is the MCP wire in stdio mode: every log line goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        run_serve(settings, http=args.http, host=args.host, port=args.port)
+        run_serve(settings, http=args.http, host=args.host, port=args.port, stateless=args.stateless)
     else:
         sys.exit(run_doctor(settings))
 
 
-def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | None) -> None:
+def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | None, stateless: bool) -> None:
     from server.app import build_server
 
     server = build_server(settings)
@@ -40,6 +45,7 @@ def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | N
             host=host or settings.http_host,
             port=port or settings.http_port,
             streamable_http_path="/mcp",
+            stateless_http=stateless,
         )
     else:
         server.run()

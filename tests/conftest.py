@@ -94,13 +94,13 @@ class RunningServer:
         return Client(self.url, **kwargs)
 
 
-def start_http_server(workdir: Path, **extra: str) -> RunningServer:
+def start_http_server(workdir: Path, *flags: str, **extra: str) -> RunningServer:
     data_dir = workdir / "studio-data"
     port = free_port()
     env = server_env(data_dir, **extra)
     log = open(workdir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
-        [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(port)],
+        [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(port), *flags],
         cwd=workdir,
         env=env,
         stdout=log,

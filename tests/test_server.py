@@ -7,7 +7,17 @@ from pathlib import Path
 
 from mcp import Client
 
-from tests.conftest import BIN, RunningServer, result_data, server_env, stdio_params
+from tests.conftest import (
+    BIN,
+    RunningServer,
+    call,
+    make_workdir,
+    result_data,
+    server_env,
+    start_http_server,
+    stdio_params,
+    stop,
+)
 
 
 def run_doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -107,3 +117,31 @@ async def test_the_mcp_json_example_starts_the_server(tmp_path: Path) -> None:
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"style_search", "production_create", "video_generate", "continuity_check_media"} <= names
+
+
+async def test_stateless_replicas_share_one_chroma_server_and_one_state(tmp_path: Path, chroma_http: int) -> None:
+    """Team mode: two stateless HTTP replicas on one Chroma server and one data directory."""
+    chroma = {"STUDIO_CHROMA_MODE": "http", "STUDIO_CHROMA_HOST": "127.0.0.1", "STUDIO_CHROMA_PORT": str(chroma_http)}
+    workdir = make_workdir(tmp_path / "team")
+    replicas = [start_http_server(workdir, "--stateless", **chroma) for _ in range(2)]
+    try:
+        async with replicas[0].client() as first:
+            await call(first, "style_ingest", {"kit": "team-kit", "paths": ["sample_kit/characters"]})
+            created = await call(
+                first,
+                "production_create",
+                {
+                    "name": "Team Film",
+                    "kit": "team-kit",
+                    "logline": "Two replicas, one studio.",
+                    "tone": "calm",
+                },
+            )
+        async with replicas[1].client() as second:
+            hits = (await call(second, "style_search", {"query": "silver beard", "kit": "team-kit", "k": 1}))["hits"]
+            assert hits[0]["source"].endswith("characters/ode.md")
+            got = await call(second, "production_get", {"production": created["id"]})
+            assert got["brief"]["logline"] == "Two replicas, one studio."
+    finally:
+        for replica in replicas:
+            stop(replica.proc)
