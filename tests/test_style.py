@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import RunningServer, error_text, result_data, stdio_params
 
@@ -87,6 +88,8 @@ async def test_ingest_the_sample_kit_and_find_known_answers(any_server: RunningS
         assert json.loads(resource.contents[0].text)["chunks"] == mine["chunks"]  # type: ignore[union-attr]
         listing = json.loads((await client.read_resource("studio://kits")).contents[0].text)  # type: ignore[union-attr]
         assert kit in {k["kit"] for k in listing["kits"]}
+        with pytest.raises(MCPError, match="Unknown kit 'no-such-kit'"):
+            await client.read_resource("studio://kits/no-such-kit")
 
 
 async def test_changed_file_replaces_its_chunks(embedded_server: RunningServer) -> None:

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import Field
 
+from server.errors import StudioError
 from server.paths import client_roots
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MIGRATIONS, StyleService
@@ -74,4 +76,7 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
     @server.resource("studio://kits/{kit}", mime_type="application/json")
     async def kit_resource(kit: str) -> str:
         """One kit's embedder and sources, as JSON."""
-        return (await service.kit(kit)).model_dump_json(indent=2)
+        try:
+            return (await service.kit(kit)).model_dump_json(indent=2)
+        except StudioError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
