@@ -106,18 +106,11 @@ def test_response_schema_mirrors_shot_spec() -> None:
 async def test_plan_a_scene_grounded_in_brief_kit_and_ledger(gemini_server: RunningServer, fake: FakeGemini) -> None:
     async with gemini_server.client() as client:
         pid = await make_production(client, "Gen Plan Grounded")
-        tools = {t.name for t in (await client.list_tools()).tools}
-        if "continuity_set" in tools:
-            await call(
-                client,
-                "continuity_set",
-                {
-                    "production": pid,
-                    "entity": "Mara",
-                    "kind": "character",
-                    "attributes": {"coat": "red wool, buttoned"},
-                },
-            )
+        await call(
+            client,
+            "continuity_set",
+            {"production": pid, "entity": "Mara", "kind": "character", "attributes": {"coat": "red wool, buttoned"}},
+        )
         fake.script_json(MODEL, plan(3))
         result = await call(
             client, "shots_plan", {"production": pid, "scene": "4", "count": 3, "guidance": "end on the lantern"}
@@ -140,8 +133,7 @@ async def test_plan_a_scene_grounded_in_brief_kit_and_ledger(gemini_server: Runn
         texts = {h["id"]: " ".join(h["text"].split()) for h in hits["hits"]}
         assert result["style_chunks"]
         assert any(texts[i] in text for i in result["style_chunks"] if i in texts)
-        if "continuity_set" in tools:
-            assert "Mara" in result["ledger_entities"] and "coat: red wool, buttoned" in text
+        assert "Mara" in result["ledger_entities"] and "coat: red wool, buttoned" in text
 
         # The plan feeds prompt_build directly.
         grounded = await call(client, "prompt_build", {"production": pid, "shot": "4/2"})

@@ -37,7 +37,6 @@ would need a lease per job (a PostgreSQL store): see the README.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import random
@@ -56,7 +55,7 @@ from server.faults import crash_point
 from tools.generation import pricing, veo
 from tools.generation.client import GenerationError, MissingCredentials, map_operation_error
 from tools.generation.models import TERMINAL_STATUSES, GroundedPrompt, VideoJob, VideoJobList
-from tools.production.base import digest
+from tools.production import digest
 
 if TYPE_CHECKING:
     from server.app import Studio
@@ -119,10 +118,6 @@ def _iso(ts: float | None) -> str | None:
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 class _Request(BaseModel):
@@ -220,20 +215,14 @@ class JobService:
     async def _build_prompt(self, production: str, shot: str) -> GroundedPrompt:
         from tools.generation.prompting import build_prompt
 
-        result: GroundedPrompt = await _maybe_await(build_prompt(self._studio, production, shot))
-        return result
+        return await build_prompt(self._studio, production, shot)
 
     async def _preflight(self, production: str, shot: str, prompt: str) -> list[str]:
-        try:
-            from tools.continuity import check_prompt  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            log.warning("The continuity family offers no check_prompt: the preflight was skipped")
-            return []
-        check = await _maybe_await(check_prompt(self._studio, production, shot, prompt))
-        return [
-            f.message if hasattr(f, "message") else str(f)
-            for f in check.findings if getattr(f, "severity", "error") == "error"
-        ] if check.has_errors else []
+        """The continuity errors of the exact prompt about to be paid for (empty when it is clean)."""
+        from tools.continuity import check_prompt  # the continuity family imports this one's client
+
+        check = await check_prompt(self._studio, production, shot, prompt)
+        return [f.message for f in check.findings if f.severity == "error"]
 
     def _request_digest(self, request: _Request) -> str:
         return digest({
