@@ -1,27 +1,26 @@
-"""Builds the MCP server: the Studio context every tool closes over, its lifespan, and the families."""
+"""Builds the MCP server: the shared context, the families in pipeline order, and the lifespan.
+
+This is the one place that knows every family. Each is built with the services it needs from the
+ones before it, by role, so no family looks another up and a missing collaborator fails here, at
+start-up, not in the middle of a tool call.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from mcp.server import MCPServer
 
-from server.db import Migration, StateStore
-from server.errors import StudioError
-from server.settings import Settings
-from tools.generation.client import GenAIClients, GenAISettings
-
-if TYPE_CHECKING:
-    from tools.continuity.ledger import LedgerService
-    from tools.generation.jobs import JobService
-    from tools.production import ProductionService
-    from tools.style import StyleService
+from core import Family, Settings, StudioContext
+from tools.continuity import ContinuityFamily
+from tools.generation import GenerationFamily
+from tools.production import ProductionFamily
+from tools.style import StyleFamily
 
 log = logging.getLogger("studio_mcp")
 
@@ -31,66 +30,71 @@ shot plans and grounded prompts, continuity checks, Veo/Gemini generation with c
 review gates. Ground every generation in style_search results and the production's brief."""
 
 
-class Studio:
-    """What the tools share: settings, the state store, the Gemini clients and the family services.
+@dataclass(frozen=True)
+class Families:
+    style: StyleFamily
+    production: ProductionFamily
+    continuity: ContinuityFamily
+    generation: GenerationFamily
 
-    Tools close over one Studio; the lifespan opens it when the server starts and closes it at exit.
-    """
+    def in_order(self) -> list[Family]:
+        return [self.style, self.production, self.continuity, self.generation]
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.roots: list[Path] = settings.roots()
-        self.genai = GenAIClients(GenAISettings.from_env(os.environ))
-        self.migrations: list[Migration] = []
-        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._state: StateStore | None = None
-        # Family services, set by each family's register().
-        self.style: StyleService
-        self.production: ProductionService
-        self.continuity: LedgerService
-        self.video_jobs: JobService
 
-    @property
-    def state(self) -> StateStore:
-        if self._state is None:
-            raise StudioError("The state store is not open yet: the server is still starting; retry in a moment.")
-        return self._state
+def build_families(context: StudioContext) -> Families:
+    """style <- production <- continuity <- generation: each receives what it uses, already built."""
+    style = StyleFamily(context)
+    production = ProductionFamily(context, kits=style.kits)
+    continuity = ContinuityFamily(context, productions=production.productions, kits=style.kits)
+    generation = GenerationFamily(
+        context,
+        productions=production.productions,
+        kits=style.kits,
+        ledger=continuity.ledger,
+        preflight=continuity.preflight,
+    )
+    return Families(style, production, continuity, generation)
 
-    def _open_state(self) -> StateStore:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = StateStore(self.settings.state_path)
-        store.migrate(self.migrations)
-        return store
+
+def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
+    """Open the state store with every family's migrations, run their background tasks, close at exit."""
 
     @asynccontextmanager
-    async def lifespan(self, _server: Any) -> AsyncIterator[Studio]:
-        self._state = await anyio.to_thread.run_sync(self._open_state)
-        log.info("studio-mcp data in %s", self.settings.data_dir.resolve())
+    async def run(_server: Any) -> AsyncIterator[StudioContext]:
+        migrations = [m for family in families for m in family.migrations]
+        await anyio.to_thread.run_sync(context.open_state, migrations)
+        log.info("studio-mcp data in %s", context.settings.data_dir.resolve())
         try:
             async with anyio.create_task_group() as tasks:
-                for job in self.background:
-                    tasks.start_soon(job)
+                for family in families:
+                    for task in family.background:
+                        tasks.start_soon(task)
                 try:
-                    yield self
+                    yield context
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
-            state, self._state = self._state, None
-            if state is not None:
-                state.close()
+            context.close_state()
+
+    return run
 
 
-def build_server(settings: Settings | None = None) -> MCPServer[Studio]:
-    from tools import continuity, generation, production, style
-
-    studio = Studio(settings or Settings())
-    server: MCPServer[Studio] = MCPServer(
-        "studio-mcp",
+def serve_families(
+    context: StudioContext, families: Sequence[Family], name: str = "studio-mcp"
+) -> MCPServer[StudioContext]:
+    """An MCP server offering these families' tools (tests build one from a subset)."""
+    server: MCPServer[StudioContext] = MCPServer(
+        name,
         instructions=INSTRUCTIONS,
         version="0.1.0",
-        lifespan=studio.lifespan,
-        log_level=studio.settings.log_level,
+        lifespan=lifespan(context, families),
+        log_level=context.settings.log_level,
     )
-    for family in (style, production, generation, continuity):
-        family.register(server, studio)
+    for family in families:
+        family.register(server)
     return server
+
+
+def build_server(settings: Settings | None = None, *, context: StudioContext | None = None) -> MCPServer[StudioContext]:
+    context = context or StudioContext(settings or Settings())
+    return serve_families(context, build_families(context).in_order())

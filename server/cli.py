@@ -8,7 +8,10 @@ import os
 import sys
 import tempfile
 
-from server.settings import Settings
+from core import Settings
+from core.genai import GenAIClients, GenAISettings
+from server.app import build_server
+from tools.style import ChromaStore, make_embedder
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,8 +39,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | None, stateless: bool) -> None:
-    from server.app import build_server
-
     server = build_server(settings)
     if http:
         server.run(
@@ -53,8 +54,6 @@ def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | N
 
 def run_doctor(settings: Settings) -> int:
     """Print what this server will use and what each missing piece disables. Exit 1 if a core piece fails."""
-    from tools.generation.client import GenAISettings
-
     failures = 0
 
     def say(text: str = "") -> None:
@@ -78,8 +77,6 @@ def run_doctor(settings: Settings) -> int:
         failures += 1
         line(False, "data directory", f"{settings.data_dir} is not writable ({exc}); set STUDIO_DATA_DIR")
 
-    from tools.style.store import ChromaStore
-
     try:
         kits = ChromaStore(settings).kits()
         where = (
@@ -95,9 +92,6 @@ def run_doctor(settings: Settings) -> int:
     if settings.embedder == "gemini":
         line(None, "embedder", "gemini: needs GEMINI_API_KEY; checked on first use")
     else:
-        from tools.generation.client import GenAIClients
-        from tools.style.embedder import make_embedder
-
         try:
             embedder = make_embedder(settings.embedder, GenAIClients(GenAISettings.from_env(os.environ)), "")
             dim = len(embedder.embed_sync(["doctor check"])[0])  # type: ignore[attr-defined]
@@ -106,10 +100,7 @@ def run_doctor(settings: Settings) -> int:
             failures += 1
             line(False, "embedder", f"{exc} — style_ingest and style_search are disabled")
 
-    genai = GenAISettings.from_env(os.environ)
-    from tools.generation.client import GenAIClients
-
-    present = GenAIClients(genai).describe()
+    present = GenAIClients(GenAISettings.from_env(os.environ)).describe()
     line(
         True if present.developer_ready else None,
         "Gemini Developer API",

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
-from mcp.types import CallToolResult
 
 from tests.fake_gemini import FakeGemini
 
@@ -62,24 +61,6 @@ def stdio_params(cwd: Path, data_dir: Path, **extra: str) -> StdioServerParamete
     return StdioServerParameters(
         command=str(BIN / "studio-mcp"), args=["serve"], env=server_env(data_dir, **extra), cwd=str(cwd)
     )
-
-
-def result_data(result: CallToolResult) -> dict[str, Any]:
-    """The structured result of a successful call; fails the test with the error text otherwise."""
-    if result.is_error:
-        pytest.fail(f"tool returned an error: {error_text(result)}")
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Call a tool and return its structured result (failing the test on a tool error)."""
-    return result_data(await client.call_tool(tool, args))
-
-
-def error_text(result: CallToolResult) -> str:
-    assert result.is_error, f"expected an error, got {result.structured_content}"
-    return " ".join(getattr(c, "text", "") for c in result.content)
 
 
 @dataclass

@@ -19,7 +19,8 @@ from mcp import Client
 from PIL import Image
 
 from bench.synthetic_clips import make_clip
-from tests.conftest import RunningServer, call, error_text, make_workdir, start_http_server, stop
+from tests.conftest import RunningServer, make_workdir, start_http_server, stop
+from tests.helpers import call, error_text
 from tests.fake_gemini import FakeGemini
 from tools.continuity.judge import MAX_INLINE_BYTES
 from tools.production import asset_id

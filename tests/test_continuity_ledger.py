@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.server import MCPServer
 
-from server.app import Studio
-from server.settings import Settings
-from tests.conftest import RunningServer, error_text, result_data
-from tools import continuity, production
-from tools.continuity import FindingIn, record_findings
+from tests.conftest import RunningServer
+from tests.helpers import App, build_app, error_text, result_data
+from tools.continuity import FindingIn
 
 BRIEF = {
     "name": "Night Ferry", "kit": "lumen-moss", "logline": "A pilot ferries lanterns across a dark harbour.",
@@ -23,13 +20,9 @@ BRIEF = {
 }
 
 
-def make_server(data_dir: Path) -> tuple[MCPServer[Studio], Studio]:
-    """Production and continuity only: in-process and fast."""
-    studio = Studio(Settings(data_dir=data_dir))
-    server: MCPServer[Studio] = MCPServer("continuity-test", lifespan=studio.lifespan)
-    production.register(server, studio)
-    continuity.register(server, studio)
-    return server, studio
+def make_server(data_dir: Path) -> App:
+    """Production and continuity tools only: in-process and fast."""
+    return build_app(data_dir, "production", "continuity")
 
 
 async def call(c: Client, tool: str, **args: Any) -> dict[str, Any]:
@@ -45,8 +38,7 @@ async def setup(c: Client, scenes: tuple[str, ...] = ("11", "12")) -> str:
 
 
 async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await setup(c)
         first = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                            attributes={"jacket": "red wool", "Scar": "left cheek"}, note="costume bible")
@@ -101,17 +93,17 @@ async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) ->
 
 
 async def test_references_attach_to_entities(tmp_path: Path) -> None:
-    server, studio = make_server(tmp_path)
-    async with Client(server) as c:
+    app = make_server(tmp_path)
+    async with Client(app.server) as c:
         pid = await setup(c)
-        asset = studio.production.save_asset(pid, None, "image", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+        asset = app.productions.save_asset(pid, None, "image", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
         aid = asset.id
         res = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                          attributes={"hair": "short black"}, references=[aid])
         assert [r["asset"] for r in res["references"]] == [aid]
         got = await call(c, "continuity_get", production=pid, entity="Mara", scene="11")
         assert got["entities"][0]["references"] == [aid]
-        states = await continuity.ledger_as_of(studio, pid, "11", ["mara", "nobody"])
+        states = (await app.families.continuity.ledger.load(app.productions.get(pid))).states("11", ["mara", "nobody"])
         assert [s.entity for s in states] == ["Mara"] and states[0].references == [aid]
         bad = await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
                                                    "references": ["a_00000000000000000000"]})
@@ -133,8 +125,7 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
 async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await setup(c)
         await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                    attributes={"jacket": "red"})
@@ -150,8 +141,7 @@ async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: 
 
 
 async def test_get_bad_inputs(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await setup(c)
         missing = await c.call_tool("continuity_get", {"production": pid, "entity": "Ode"})
         assert "No entity 'Ode'" in error_text(missing)
@@ -165,8 +155,7 @@ async def test_get_bad_inputs(tmp_path: Path) -> None:
 
 
 async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await setup(c, scenes=())
         assert "not a scene" in error_text(await c.call_tool("continuity_set", {
             "production": pid, "entity": "Mara", "kind": "character", "attributes": {"hair": "grey"},
@@ -179,16 +168,16 @@ async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
 
 
 async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path) -> None:
-    server, studio = make_server(tmp_path)
-    async with Client(server) as c:
+    app = make_server(tmp_path)
+    async with Client(app.server) as c:
         pid = await setup(c, scenes=("2", "10", "10a"))
-        await record_findings(studio, pid, [
+        await app.families.continuity.findings.record(pid, [
             FindingIn(severity="warning", rule="palette_shift", time_s=3.5, evidence="ΔE 14 at 3.5 s"),
             FindingIn(severity="error", rule="subject_drift", entity="Mara", time_s=8.0),
         ], source="media", shot="10/1", asset="a_0123456789abcdef0123")
-        await record_findings(studio, pid, [FindingIn(severity="error", rule="attribute_mismatch", entity="Mara",
+        await app.families.continuity.findings.record(pid, [FindingIn(severity="error", rule="attribute_mismatch", entity="Mara",
                                                       expected="red", found="blue")], source="preflight", shot="2/1")
-        await record_findings(studio, pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+        await app.families.continuity.findings.record(pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
                               source="preflight", shot="10a/1")
         report = await call(c, "continuity_report", production=pid)
         order = [(f["shot"], f["severity"]) for f in report["findings"]]
@@ -196,8 +185,8 @@ async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path
         assert report["counts"] == {"total": 4, "open": 4, "resolved": 0, "errors": 2, "warnings": 2, "info": 0}
         assert report["findings"][1]["time_s"] == 8.0 and report["findings"][1]["asset"] == "a_0123456789abcdef0123"
         # A re-check that no longer finds the error resolves it; one that finds it again does not duplicate.
-        await record_findings(studio, pid, [], source="preflight", shot="2/1")
-        await record_findings(studio, pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+        await app.families.continuity.findings.record(pid, [], source="preflight", shot="2/1")
+        await app.families.continuity.findings.record(pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
                               source="preflight", shot="10a/1")
         report = await call(c, "continuity_report", production=pid)
         assert report["counts"]["total"] == 4 and report["counts"]["resolved"] == 1

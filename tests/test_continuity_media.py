@@ -9,7 +9,8 @@ import pytest
 from mcp import Client
 
 from bench.synthetic_clips import make_clip
-from tests.conftest import RunningServer, error_text, result_data
+from tests.conftest import RunningServer
+from tests.helpers import error_text, result_data
 
 TOLERANCE_S = 0.5
 

@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
-from server.settings import Settings
-from tests.conftest import error_text, result_data
+from core.settings import Settings
+from tests.helpers import error_text, result_data
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from tests.fake_gemini import FakeGemini, FakeGeminiControl, FakeGeminiProcess, embedding_for
-from tools.generation.client import (
+from core.genai import (
     GenAIClients,
     GenAISettings,
     GenerationError,

@@ -13,8 +13,8 @@ from mcp import Client
 from mcp.types import BlobResourceContents, ResourceLink
 
 from server.app import build_server
-from server.settings import Settings
-from tests.conftest import call, error_text, result_data
+from core.settings import Settings
+from tests.helpers import call, error_text, result_data
 from tests.fake_gemini import FakeGemini
 
 KEY = "image-test-key"

@@ -11,7 +11,8 @@ from pathlib import Path
 import anyio
 from mcp import Client
 
-from tests.conftest import SAMPLE_KIT, error_text, result_data, stdio_params
+from tests.conftest import SAMPLE_KIT, stdio_params
+from tests.helpers import error_text, result_data
 from tests.fake_gemini import FakeGemini
 
 KEY = "AIzaPipelineTestKey000000000000000000"

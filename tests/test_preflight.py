@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.conftest import error_text, result_data
+from tests.helpers import error_text, result_data
 from tests.test_continuity_ledger import make_server
 
 BRIEF = {
@@ -97,9 +97,8 @@ def rules(check: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("rule", list(CASES))
 async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: str) -> None:
-    server, _ = make_server(tmp_path)
     violation, control = CASES[rule]
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await make_production(c)
         await call(c, "shots_save", production=pid, scene="3", shots=violation)
         await call(c, "shots_save", production=pid, scene="4", shots=control)
@@ -118,8 +117,7 @@ async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: 
 
 
 async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await make_production(c)
         text = "Mara unfolds the torn map under the lantern."
         await call(c, "shots_save", production=pid, scene="5", shots=[shot(1, text, characters=["Mara"])])
@@ -134,8 +132,7 @@ async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> No
 
 
 async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await make_production(c)
         ok = ("Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
               "No logos on the hull.\nAvoid: lens flare; logos.")
@@ -154,8 +151,7 @@ async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path
 
 
 async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await make_production(c)
         await call(c, "shots_save", production=pid, scene="3", shots=CASES["attribute_mismatch"][0])
         await call(c, "shots_save", production=pid, scene="10", shots=CASES["must_missing"][0])
@@ -173,8 +169,7 @@ async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: 
 
 
 async def test_bad_inputs(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as c:
+    async with Client(make_server(tmp_path).server) as c:
         pid = await make_production(c)
         cases = [
             ({"production": pid}, "Nothing to check"),

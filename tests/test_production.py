@@ -18,16 +18,15 @@ from typing import Any, TypeVar
 import anyio
 import pytest
 from mcp import Client
-from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import BlobResourceContents, ReadResourceResult, ResourceLink, TextResourceContents
 
-from server.app import Studio, build_server
-from server.errors import NotFound, StudioError
-from server.settings import Settings
-from tests.conftest import RunningServer, error_text, result_data
+from core import NotFound, Settings, StudioError
+from server.app import build_server
+from tests.conftest import RunningServer
+from tests.helpers import App, build_app, error_text, result_data
 from tools import production
-from tools.production import BudgetExceeded, InvalidInput, asset_id
+from tools.production import BudgetExceeded, InvalidInput, asset_id, check_budget
 
 T = TypeVar("T")
 
@@ -47,13 +46,10 @@ SHOTS = [
 ]
 
 
-def studio_server(data_dir: Path) -> tuple[MCPServer[Studio], Studio]:
-    """A server with only the production family, and its Studio, so a test can call the service
-    directly (no tool creates assets or spend yet; generation will)."""
-    studio = Studio(Settings(data_dir=data_dir))
-    server: MCPServer[Studio] = MCPServer("studio-mcp-test", lifespan=studio.lifespan)
-    production.register(server, studio)
-    return server, studio
+def studio_server(data_dir: Path) -> App:
+    """A server offering only the production family's tools, and the app behind it, so a test can call
+    the service directly."""
+    return build_app(data_dir, "production")
 
 
 async def in_thread(fn: Callable[[], T]) -> T:
@@ -226,8 +222,8 @@ async def test_amend_refuses_bad_input_and_logs_the_attempt(
 
 
 async def test_brief_versions_and_events_cannot_be_rewritten_in_sql(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path)
-    async with Client(server) as client:
+    app = studio_server(tmp_path)
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         statements = [
             "UPDATE brief_versions SET tone = 'loud'",
@@ -238,7 +234,7 @@ async def test_brief_versions_and_events_cannot_be_rewritten_in_sql(tmp_path: Pa
         for sql in statements:
 
             def run(sql: str = sql) -> None:
-                with studio.state.transaction() as tx:
+                with app.context.state.transaction() as tx:
                     tx.execute(sql)
 
             with pytest.raises(sqlite3.IntegrityError, match=r"immutable|append-only"):
@@ -270,12 +266,12 @@ async def test_shots_save_then_production_get_shows_scenes_in_natural_order(tmp_
 
 
 async def test_replanning_a_scene_is_atomic_and_resets_only_changed_shots(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path)
-    async with Client(server) as client:
+    app = studio_server(tmp_path)
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         result_data(await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "3", "shots": SHOTS}))
         for ref in ("3/1", "3/2"):
-            await in_thread(partial(studio.production.set_shot_status, "lantern-ferry", ref, "approved"))
+            await in_thread(partial(app.productions.set_shot_status, "lantern-ferry", ref, "approved"))
 
         replan = [
             SHOTS[0],
@@ -296,7 +292,7 @@ async def test_replanning_a_scene_is_atomic_and_resets_only_changed_shots(tmp_pa
 
         # The Gemini path (shots_plan) saves through the same method and is logged as its own tool.
         spec = production.ShotSpec(number=1, description="A gull crosses the frame")
-        gemini = await in_thread(lambda: studio.production.save_scene("lantern-ferry", "4", [spec], "gemini"))
+        gemini = await in_thread(lambda: app.productions.save_scene("lantern-ferry", "4", [spec], "gemini"))
         assert gemini.shots[0].source == "gemini"
         events = (await get(client, "lantern-ferry"))["events"]
         assert events[-1]["tool"] == "shots_plan" and events[-1]["detail"]["source"] == "gemini"
@@ -334,8 +330,8 @@ async def test_bad_shot_lists_are_refused_whole(tmp_path: Path, shots: list[dict
 
 
 async def test_bad_scene_name_and_unknown_shots_explain_the_form(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path)
-    async with Client(server) as client:
+    app = studio_server(tmp_path)
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         message = error_text(
             await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "../3", "shots": SHOTS})
@@ -343,7 +339,7 @@ async def test_bad_scene_name_and_unknown_shots_explain_the_form(tmp_path: Path)
         assert "not a valid scene name" in message
         result_data(await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "3", "shots": SHOTS}))
 
-        service = studio.production
+        service = app.productions
         assert (await in_thread(lambda: service.shot("lantern-ferry", "3/2"))).description == SHOTS[1]["description"]
         with pytest.raises(NotFound, match=r"scene '3' has 3/1, 3/2, 3/3"):
             await in_thread(lambda: service.shot("lantern-ferry", "3/9"))
@@ -351,6 +347,15 @@ async def test_bad_scene_name_and_unknown_shots_explain_the_form(tmp_path: Path)
             await in_thread(lambda: service.shot("lantern-ferry", "7/1"))
         with pytest.raises(InvalidInput, match=r"use '<scene>/<number>', e.g. '3/2'"):
             await in_thread(lambda: service.shot("lantern-ferry", "shot three"))
+        # A production already read finds its shots without a query, with the same answers.
+        read = await in_thread(lambda: service.get("lantern-ferry"))
+        assert read.find_shot("3/2") == await in_thread(lambda: service.shot("lantern-ferry", "3/2"))
+        for ref in ("3/9", "7/1", "shot three"):
+            with pytest.raises(StudioError) as from_query:
+                await in_thread(lambda ref=ref: service.shot("lantern-ferry", ref))
+            with pytest.raises(StudioError) as from_read:
+                read.find_shot(ref)
+            assert str(from_read.value) == str(from_query.value)
         with pytest.raises(InvalidInput, match="Unknown shot status"):
             await in_thread(lambda: service.set_shot_status("lantern-ferry", "3/1", "done"))
         assert await in_thread(lambda: service.scenes("lantern-ferry")) == ["3"]
@@ -390,9 +395,9 @@ async def test_event_log_records_every_change_with_a_digest_of_its_inputs(tmp_pa
 
 
 async def test_asset_get_and_resource_return_the_saved_file(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path / "data")
-    service = studio.production
-    async with Client(server) as client:
+    app = studio_server(tmp_path / "data")
+    service = app.productions
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         result_data(await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "3", "shots": SHOTS}))
         data = png(1)
@@ -439,9 +444,9 @@ async def test_asset_get_and_resource_return_the_saved_file(tmp_path: Path) -> N
 
 
 async def test_bad_assets_are_refused_and_record_nothing(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path / "data")
-    service = studio.production
-    async with Client(server) as client:
+    app = studio_server(tmp_path / "data")
+    service = app.productions
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         result_data(await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "3", "shots": SHOTS}))
         bad_calls: list[tuple[Callable[[], object], str]] = [
@@ -485,9 +490,9 @@ async def test_bad_assets_are_refused_and_record_nothing(tmp_path: Path) -> None
 
 
 async def test_spend_commit_settle_release_and_budget_refusal(tmp_path: Path) -> None:
-    server, studio = studio_server(tmp_path)
-    service = studio.production
-    async with Client(server) as client:
+    app = studio_server(tmp_path)
+    service = app.productions
+    async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))  # budget $20
 
         await in_thread(lambda: service.commit_spend("lantern-ferry", "job-1", 6.0))
@@ -504,9 +509,10 @@ async def test_spend_commit_settle_release_and_budget_refusal(tmp_path: Path) ->
         spend = (await get(client, "lantern-ferry"))["spend"]
         assert spend == {"budget_usd": 20.0, "spent_usd": 5.5, "committed_usd": 3.0, "remaining_usd": 11.5}
 
-        await in_thread(lambda: service.check_budget("lantern-ferry", 11.5))
+        spend_now = await in_thread(lambda: service.spend("lantern-ferry"))
+        check_budget("lantern-ferry", spend_now, 11.5)
         with pytest.raises(BudgetExceeded) as refused:
-            await in_thread(lambda: service.check_budget("lantern-ferry", 12.0))
+            check_budget("lantern-ferry", spend_now, 12.0)
         text = str(refused.value)
         for figure in ("budget $20.00", "spent $5.50", "committed $3.00", "this estimate $12.00", "shortfall $0.50"):
             assert figure in text
@@ -519,7 +525,7 @@ async def test_spend_commit_settle_release_and_budget_refusal(tmp_path: Path) ->
             await in_thread(lambda: service.settle_spend("job-9"))
 
         result_data(await client.call_tool("production_create", {**BRIEF, "name": "No Budget", "budget_usd": None}))
-        await in_thread(lambda: service.check_budget("no-budget", 10_000.0))
+        check_budget("no-budget", await in_thread(lambda: service.spend("no-budget")), 10_000.0)
         assert (await in_thread(lambda: service.spend("no-budget"))).remaining_usd is None
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from mcp import Client
 
-from tests.conftest import RunningServer, call, error_text
+from tests.conftest import RunningServer
+from tests.helpers import call, error_text
 
 KIT = "gen-prompt-kit"
 MUST = ["Mara's scar stays over her LEFT eyebrow", "rain falls upper left to lower right"]

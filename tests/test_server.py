@@ -7,17 +7,8 @@ from pathlib import Path
 
 from mcp import Client
 
-from tests.conftest import (
-    BIN,
-    RunningServer,
-    call,
-    make_workdir,
-    result_data,
-    server_env,
-    start_http_server,
-    stdio_params,
-    stop,
-)
+from tests.conftest import BIN, RunningServer, make_workdir, server_env, start_http_server, stdio_params, stop
+from tests.helpers import call, result_data
 
 
 def run_doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -95,7 +86,7 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     # Cold start stays close to a bare MCP server only if these load on first use, not at start-up.
     heavy = ["torch", "sentence_transformers", "chromadb", "google.genai", "numpy", "skimage", "av", "cv2", "pypdf"]
     code = (
-        "import sys; from server.app import build_server; from server.settings import Settings; "
+        "import sys; from server.app import build_server; from core.settings import Settings; "
         f"build_server(Settings(data_dir={str(tmp_path / 'd')!r})); "
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.conftest import RunningServer, call, error_text, make_workdir, start_http_server, stop
+from tests.conftest import RunningServer, make_workdir, start_http_server, stop
+from tests.helpers import call, error_text
 from tests.fake_gemini import FakeGemini
 from tools.generation.models import PlannedShot
 from tools.production.models import ShotSpec

@@ -11,7 +11,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import RunningServer, error_text, result_data, stdio_params
+from tests.conftest import RunningServer, stdio_params
+from tests.helpers import error_text, result_data
 
 STYLE_TOOLS = {"style_ingest", "style_search", "style_kits", "style_remove"}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import error_text, make_workdir, result_data, start_http_server, stop
+from tests.conftest import make_workdir, start_http_server, stop
+from tests.helpers import error_text, result_data
 from tests.fake_gemini import FakeGemini
 
 FAST = {"STUDIO_GENAI_MAX_RETRIES": "1", "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01", "STUDIO_GENAI_TIMEOUT_S": "10"}

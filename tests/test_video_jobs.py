@@ -16,8 +16,9 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import BlobResourceContents, ResourceLink
 
 from server.app import build_server
-from server.settings import Settings
-from tests.conftest import call, error_text, make_workdir, result_data, start_http_server, stop
+from core.settings import Settings
+from tests.conftest import make_workdir, start_http_server, stop
+from tests.helpers import build_app, call, error_text, result_data
 from tests.fake_gemini import FakeGemini, FakeGeminiProcess
 
 KEY = "vertex-express-test-key"
@@ -496,3 +497,35 @@ async def test_preflight_errors_refuse_unless_overridden_and_the_override_is_rec
         events = (await call(client, "production_get", {"production": pid}))["events"]
         recorded = [e for e in events if e["tool"] == "video_generate"]
         assert recorded and recorded[-1]["detail"]["preflight_overridden"] is True
+
+
+# --------------------------------------------------------------------------- resolve once, pass objects
+
+
+def _reads(statements: list[str]) -> dict[str, int]:
+    """How often one call read the production (resolved its name, read its row) and loaded the ledger."""
+    return {
+        "production resolved": sum("SELECT 1 FROM productions WHERE id" in s for s in statements),
+        "production read": sum("SELECT * FROM productions WHERE id" in s for s in statements),
+        "ledger loaded": sum("FROM continuity_facts WHERE production" in s for s in statements),
+    }
+
+
+async def test_one_video_generate_reads_the_production_once_and_the_ledger_once(
+    fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    app = build_app(tmp_path / "data")
+    async with Client(app.server) as client:
+        pid = await make_production(client, "Veo Reads")
+        await call(client, "continuity_set", production=pid, entity="1", kind="scene",
+                   attributes={"time_of_day": "night"})
+        once = {"production resolved": 1, "production read": 1, "ledger loaded": 1}
+        for dry_run in (True, False):
+            statements: list[str] = []
+            app.context.state.trace(statements.append)
+            try:
+                job = await call(client, "video_generate", production=pid, shot="1/1", dry_run=dry_run)
+            finally:
+                app.context.state.trace(None)
+            assert job["status"] == ("dry_run" if dry_run else "pending")
+            assert _reads(statements) == once, (dry_run, statements)

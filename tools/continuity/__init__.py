@@ -1,13 +1,14 @@
-"""Continuity family: the ledger, preflight prompt checks, findings and the report.
+"""Continuity family: the ledger, preflight prompt checks, media checks, findings and the report.
 
-Public functions other families call (keep them stable):
-- `ledger_as_of(studio, production, scene, entities=None) -> list[EntityState]` (prompt_build injects these)
-- `check_prompt(studio, production, shot, prompt) -> PromptCheck` (video_generate refuses on `has_errors`)
-- `record_findings(studio, production, findings, source=..., shot=..., asset=...)` (media checks store here)
-- `resolve_findings(studio, production, ids, note)`, `continuity_report(studio, production)`
+Other families use the names below, nothing else:
+- `LedgerService` (handed to them as `ledger`): `production(name)` reads a production once for a tool
+  call, `load(production)` reads its whole `Ledger`; `Ledger.states(scene, entities)` answers as of a scene.
+- `PromptChecker` (as `preflight`): `check(production, ledger, shot, prompt)` -> `PromptCheck`
+  (`video_generate` refuses on `has_errors`).
 """
 
-from tools.continuity.ledger import ledger_as_of
+from tools.continuity.family import ContinuityFamily
+from tools.continuity.ledger import Ledger, LedgerService
 from tools.continuity.models import (
     ENTITY_KINDS,
     ContinuityReport,
@@ -17,23 +18,20 @@ from tools.continuity.models import (
     PromptFinding,
     StoredFinding,
 )
-from tools.continuity.preflight import check_prompt
-from tools.continuity.register import MIGRATIONS, register
-from tools.continuity.report import continuity_report, record_findings, resolve_findings
+from tools.continuity.prompt_check import PromptChecker
+from tools.continuity.report import FindingStore
 
 __all__ = [
     "ENTITY_KINDS",
-    "MIGRATIONS",
+    "ContinuityFamily",
     "ContinuityReport",
     "EntityState",
     "FindingIn",
+    "FindingStore",
+    "Ledger",
+    "LedgerService",
     "PromptCheck",
+    "PromptChecker",
     "PromptFinding",
     "StoredFinding",
-    "check_prompt",
-    "continuity_report",
-    "ledger_as_of",
-    "record_findings",
-    "register",
-    "resolve_findings",
 ]

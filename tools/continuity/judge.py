@@ -16,20 +16,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import anyio
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from server.errors import StudioError
-from tools.continuity.ledger import Ledger, ledger_as_of
+from core import StudioContext, StudioError
+from core.genai import GenerationError, generate_structured
+from tools.continuity.ledger import Ledger
 from tools.continuity.models import EntityState, Evidence, FindingIn, PromptFinding, StoredFinding
-from tools.continuity.report import record_findings
-from tools.generation.client import GenerationError, check_blocked, generate_structured, scrub
-
-if TYPE_CHECKING:
-    from server.app import Studio
-    from tools.production.models import Asset, Production, Shot
+from tools.continuity.report import FindingStore
+from tools.production import Asset, Production, Shot
 
 log = logging.getLogger(__name__)
 
@@ -148,17 +145,6 @@ class MediaJudgment(BaseModel):
 
 # -- shared ----------------------------------------------------------------------------------------
 
-def require_judge(studio: Studio, tool: str) -> None:
-    """Refuse judge=True up front, before anything is read or stored, when there is no Gemini."""
-    if studio.genai.text_backend() is None:
-        raise StudioError(
-            f"{tool}(judge=true) needs Gemini, and no credentials are configured: set GEMINI_API_KEY (or "
-            "GOOGLE_API_KEY) for the Gemini Developer API, or GOOGLE_GENAI_USE_VERTEXAI=true with "
-            "GOOGLE_CLOUD_PROJECT (+ Application Default Credentials) for Vertex AI, and restart the server. "
-            f"Or call it with judge=false for the offline checks alone."
-        )
-
-
 def _failure(error: BaseException, model: str) -> str:
     if isinstance(error, GenerationError):
         return f"The Gemini judgment ({model}) failed ({error.kind}): {error.message}"
@@ -245,30 +231,6 @@ def prompt_findings(judgment: PromptJudgment, ledger: Ledger, text: str, field: 
     return out, notes
 
 
-async def judge_prompt(
-    studio: Studio, production: Production, ledger: Ledger, scene: str | None, shot: Shot | None,
-    scene_shots: Sequence[Shot], text: str, field: str, rules: Sequence[PromptFinding], *, record_as: str | None,
-) -> PromptJudgmentOutcome:
-    """Gemini's judgment of a prompt/shot; stored (source 'gemini') under `record_as` when given and it worked."""
-    from tools.continuity.preflight import to_finding_in  # preflight imports this module
-
-    model = studio.settings.judge_model
-    request = prompt_request(production, ledger, scene, shot, scene_shots, text, field, rules)
-    try:
-        judgment = await generate_structured(studio.genai, model, request, PromptJudgment,
-                                             system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE)
-    except Exception as exc:  # every failure is reported; the rules findings stand
-        return PromptJudgmentOutcome(findings=[], notes=[
-            f"{_failure(exc, model)} Only the rules' findings are given; no Gemini findings were stored."])
-    findings, notes = prompt_findings(judgment, ledger, text, field, rules)
-    if record_as is not None:
-        await record_findings(studio, production.id, [to_finding_in(f) for f in findings], source="gemini",
-                              shot=record_as)
-    stored = "stored" if record_as is not None else "not stored (no shot)"
-    notes.insert(0, f"Gemini ({model}) judged the text: {len(findings)} finding(s) with source 'gemini', {stored}.")
-    return PromptJudgmentOutcome(findings=findings, notes=notes)
-
-
 # -- media ------------------------------------------------------------------------------------------------
 
 def media_entities(states: Sequence[EntityState], names: Sequence[str], scene: str | None) -> list[EntityState]:
@@ -325,61 +287,79 @@ def media_findings(judgment: ClipJudgment, states: Sequence[EntityState], kind: 
     return out, dropped
 
 
-async def _generate_with_media(studio: Studio, model: str, data: bytes, mime_type: str, text: str) -> ClipJudgment:
-    """`generate_structured` with the media part first (Gemini's advice for a single video)."""
-    from google.genai import types
+class Judge:
+    """Gemini's judgments, stored (source 'gemini') in the findings store when they worked."""
 
-    config = types.GenerateContentConfig(system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE,
-                                         response_mime_type="application/json", response_schema=ClipJudgment)
-    contents = types.Content(role="user", parts=[types.Part.from_bytes(data=data, mime_type=mime_type),
-                                                 types.Part.from_text(text=text)])
-    backend, client = studio.genai.for_text()
-    try:
-        response = await client.models.generate_content(model=model, contents=contents, config=config)
-    except Exception as exc:
-        raise studio.genai.map_error(exc, backend=backend, model=model) from exc
-    check_blocked(response, model=model)
-    if isinstance(response.parsed, ClipJudgment):
-        return response.parsed
-    answer = response.text or ""
-    reason = "it was empty"
-    if answer:
+    def __init__(self, context: StudioContext, findings: FindingStore) -> None:
+        self._context = context
+        self._findings = findings
+
+    @property
+    def available(self) -> bool:
+        return self._context.genai.text_backend() is not None
+
+    def require(self, tool: str) -> None:
+        """Refuse judge=True up front, before anything is read or stored, when there is no Gemini."""
+        if not self.available:
+            raise StudioError(
+                f"{tool}(judge=true) needs Gemini, and no credentials are configured: set GEMINI_API_KEY (or "
+                "GOOGLE_API_KEY) for the Gemini Developer API, or GOOGLE_GENAI_USE_VERTEXAI=true with "
+                "GOOGLE_CLOUD_PROJECT (+ Application Default Credentials) for Vertex AI, and restart the server. "
+                f"Or call it with judge=false for the offline checks alone."
+            )
+
+    async def judge_prompt(
+        self, production: Production, ledger: Ledger, scene: str | None, shot: Shot | None,
+        scene_shots: Sequence[Shot], text: str, field: str, rules: Sequence[PromptFinding], *,
+        record_as: str | None,
+    ) -> PromptJudgmentOutcome:
+        """Gemini's judgment of a prompt/shot; stored under `record_as` when given and it worked."""
+        model = self._context.settings.judge_model
+        request = prompt_request(production, ledger, scene, shot, scene_shots, text, field, rules)
         try:
-            ClipJudgment.model_validate_json(answer)
-        except ValidationError as exc:
-            reason = f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}"
-    raise GenerationError("malformed_response", scrub(
-        f"{model} returned JSON that does not match ClipJudgment: {reason}.", studio.genai.settings.secrets()))
+            judgment = await generate_structured(self._context.genai, model, request, PromptJudgment,
+                                                 system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE)
+        except Exception as exc:  # every failure is reported; the rules findings stand
+            return PromptJudgmentOutcome(findings=[], notes=[
+                f"{_failure(exc, model)} Only the rules' findings are given; no Gemini findings were stored."])
+        findings, notes = prompt_findings(judgment, ledger, text, field, rules)
+        if record_as is not None:
+            await self._findings.record(production.id, [f.to_finding_in() for f in findings], source="gemini",
+                                        shot=record_as)
+        stored = "stored" if record_as is not None else "not stored (no shot)"
+        notes.insert(0, f"Gemini ({model}) judged the text: {len(findings)} finding(s) with source 'gemini', {stored}.")
+        return PromptJudgmentOutcome(findings=findings, notes=notes)
 
-
-async def judge_media(
-    studio: Studio, production: str, clip: Asset, path: Path, shot_ref: str | None, duration_s: float,
-) -> MediaJudgment:
-    """Gemini's judgment of a clip or image against the facts of its shot's entities as of its scene (without a
-    shot: every entity's latest facts); stored with source 'gemini' when it worked."""
-    model = studio.settings.judge_model
-    shot = await anyio.to_thread.run_sync(studio.production.shot, production, shot_ref) if shot_ref else None
-    if shot is not None:
-        names = [*shot.characters, *shot.props, *([shot.location] if shot.location else [])]
-        states = media_entities(await ledger_as_of(studio, production, shot.scene), names, shot.scene)
-    else:
-        states = [s for s in await ledger_as_of(studio, production, None) if s.kind != "scene"]
-    entities = [s.entity for s in states]
-    if clip.bytes > MAX_INLINE_BYTES:
-        return MediaJudgment(model=model, status="skipped", entities=entities, error=(
-            f"The {clip.kind} is {clip.bytes / 2**20:.1f} MB; the Gemini judgment sends it inline, which takes at most "
-            f"{MAX_INLINE_BYTES // 2**20} MB. Trim, downscale or re-encode it and check again. Nothing was sent."))
-    mime_type = clip.mime_type or ("video/mp4" if clip.kind == "video" else "image/png")
-    data = await anyio.to_thread.run_sync(path.read_bytes)
-    request = media_request(clip.kind, shot.ref if shot else None, shot.description if shot else None,
-                            shot.scene if shot else None, states, duration_s)
-    try:
-        judgment = await _generate_with_media(studio, model, data, mime_type, request)
-    except Exception as exc:  # reported; the media findings and earlier Gemini findings stand
-        return MediaJudgment(model=model, status="failed", entities=entities,
-                             error=f"{_failure(exc, model)} No Gemini findings were stored.")
-    findings, dropped = media_findings(judgment, states, clip.kind, duration_s)
-    stored = await record_findings(studio, production, findings, source="gemini",
-                                   shot=shot.ref if shot else None, asset=clip.id)
-    return MediaJudgment(model=model, status="ok", entities=entities, verdicts=judgment.entities, findings=stored,
-                         dropped=dropped)
+    async def judge_media(
+        self, pid: str, ledger: Ledger, clip: Asset, path: Path, shot: Shot | None, duration_s: float,
+    ) -> MediaJudgment:
+        """Gemini's judgment of a clip or image against the facts of its shot's entities as of its scene
+        (without a shot: every entity's latest facts)."""
+        model = self._context.settings.judge_model
+        if shot is not None:
+            names = [*shot.characters, *shot.props, *([shot.location] if shot.location else [])]
+            states = media_entities(ledger.states(shot.scene), names, shot.scene)
+        else:
+            states = [s for s in ledger.states(None) if s.kind != "scene"]
+        entities = [s.entity for s in states]
+        if clip.bytes > MAX_INLINE_BYTES:
+            return MediaJudgment(model=model, status="skipped", entities=entities, error=(
+                f"The {clip.kind} is {clip.bytes / 2**20:.1f} MB; the Gemini judgment sends it inline, which takes at "
+                f"most {MAX_INLINE_BYTES // 2**20} MB. Trim, downscale or re-encode it and check again. Nothing was "
+                "sent."))
+        mime_type = clip.mime_type or ("video/mp4" if clip.kind == "video" else "image/png")
+        data = await anyio.to_thread.run_sync(path.read_bytes)
+        request = media_request(clip.kind, shot.ref if shot else None, shot.description if shot else None,
+                                shot.scene if shot else None, states, duration_s)
+        try:
+            judgment = await generate_structured(
+                self._context.genai, model, request, ClipJudgment, system_instruction=SYSTEM_INSTRUCTION,
+                temperature=TEMPERATURE, media=[(data, mime_type)])
+        except Exception as exc:  # reported; the media findings and earlier Gemini findings stand
+            return MediaJudgment(model=model, status="failed", entities=entities,
+                                 error=f"{_failure(exc, model)} No Gemini findings were stored.")
+        findings, dropped = media_findings(judgment, states, clip.kind, duration_s)
+        stored = await self._findings.record(pid, findings, source="gemini", shot=shot.ref if shot else None,
+                                             asset=clip.id)
+        return MediaJudgment(model=model, status="ok", entities=entities, verdicts=judgment.entities,
+                             findings=stored, dropped=dropped)

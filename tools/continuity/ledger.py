@@ -12,13 +12,10 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from server.db import Migration
-from server.errors import NotFound, StudioError
+from core import Migration, NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity.models import (
     ENTITY_KINDS,
     ContinuityGetResult,
@@ -27,13 +24,8 @@ from tools.continuity.models import (
     EntityState,
     Fact,
     Reference,
-    natural_key,
 )
-from tools.production.models import SCENE_NAME, Production
-
-if TYPE_CHECKING:
-    from server.app import Studio
-    from server.db import _Tx as Tx
+from tools.production import SCENE_NAME, Production, ProductionService, natural_key
 
 MIGRATIONS = [
     Migration(
@@ -57,28 +49,11 @@ MAX_VALUE = 500
 MAX_ATTRIBUTES = 50
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def scene_le(a: str | None, b: str | None) -> bool:
     """Does a fact from scene `a` hold in scene `b`? None as `b` means 'the latest' (everything holds)."""
     if a is None or b is None:
         return True
     return natural_key(a) <= natural_key(b)
-
-
-async def call_production(studio: Studio, method: str, *args: Any) -> Any:
-    """Call the production family's (synchronous) public service off the event loop."""
-    return await anyio.to_thread.run_sync(functools.partial(getattr(studio.production, method), *args))
-
-
-async def get_production(studio: Studio, production: str) -> Production:
-    if not production or not production.strip():
-        raise StudioError("production is empty: pass a production id or name (see production_create).")
-    result = await call_production(studio, "get", production)
-    assert isinstance(result, Production)
-    return result
 
 
 @dataclass
@@ -170,15 +145,24 @@ def _attribute_key(raw: str) -> str:
 
 
 class LedgerService:
-    def __init__(self, studio: Studio) -> None:
-        self._studio = studio
+    """The ledger of every production; handed to the generation family as `ledger`."""
 
-    async def load(self, production: str) -> Ledger:
-        pid = (await get_production(self._studio, production)).id
-        return await anyio.to_thread.run_sync(self._load_sync, pid)
+    def __init__(self, context: StudioContext, productions: ProductionService) -> None:
+        self._context = context
+        self._productions = productions
+
+    async def production(self, production: str) -> Production:
+        """A production by id or name, for a tool call: read once, then passed along."""
+        if not production or not production.strip():
+            raise StudioError("production is empty: pass a production id or name (see production_create).")
+        return await anyio.to_thread.run_sync(self._productions.get, production)
+
+    async def load(self, production: Production) -> Ledger:
+        """Everything the ledger holds for a production, in one read."""
+        return await anyio.to_thread.run_sync(self._load_sync, production.id)
 
     def _load_sync(self, pid: str) -> Ledger:
-        with self._studio.state.transaction() as tx:
+        with self._context.state.transaction() as tx:
             return _load(tx, pid)
 
     @staticmethod
@@ -202,7 +186,7 @@ class LedgerService:
         self, production: str, entity: str, kind: str, attributes: dict[str, str], from_scene: str | None,
         note: str | None, references: Sequence[str],
     ) -> ContinuitySetResult:
-        prod = await get_production(self._studio, production)
+        prod = await self.production(production)
         name = (entity or "").strip()
         if not name:
             raise StudioError("entity is empty: name the entity, e.g. 'Mara', 'lantern' or (kind='scene') '12'.")
@@ -239,7 +223,7 @@ class LedgerService:
             functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs))
 
     async def _check_asset(self, production: str, asset: str) -> None:
-        found = await call_production(self._studio, "asset", asset)  # NotFound says what exists
+        found = await anyio.to_thread.run_sync(self._productions.asset, asset)  # NotFound says what exists
         if found.production != production:
             raise StudioError(f"Asset {asset!r} belongs to production {found.production!r}, not {production!r}.")
 
@@ -247,7 +231,7 @@ class LedgerService:
         self, prod: Production, name: str, kind: str, values: dict[str, str], from_scene: str | None,
         note: str | None, refs: list[str],
     ) -> ContinuitySetResult:
-        with self._studio.state.transaction() as tx:
+        with self._context.state.transaction() as tx:
             ledger = _load(tx, prod.id)
             existing = ledger.name(name)
             if existing is not None and ledger.kinds[existing] != kind:
@@ -258,7 +242,7 @@ class LedgerService:
                 raise StudioError(f"Nothing to set on {existing!r}: pass attributes and/or references.")
             created = existing is None
             name = existing or name
-            at = now()
+            at = now_iso()
             if created:
                 tx.execute("INSERT INTO continuity_entities (production, entity, kind, created_at) VALUES (?,?,?,?)",
                            (prod.id, name, kind, at))
@@ -289,7 +273,7 @@ class LedgerService:
                            "created_at) VALUES (?,?,?,?,?,?)", (prod.id, name, asset, scene, note, at))
                 added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
             state = _load(tx, prod.id).state(name, scene)
-            self._studio.production.record_event(
+            self._productions.record_event(
                 prod.id, "continuity_set",
                 {"entity": name, "kind": kind, "attributes": values, "from_scene": scene, "note": note,
                  "references": refs},
@@ -301,8 +285,8 @@ class LedgerService:
     async def get(
         self, production: str, entity: str | None, scene: str | None, history: bool,
     ) -> ContinuityGetResult:
-        prod = await get_production(self._studio, production)
-        ledger = await anyio.to_thread.run_sync(self._load_sync, prod.id)
+        prod = await self.production(production)
+        ledger = await self.load(prod)
         if scene is not None:
             scene = self.check_scene(prod, ledger, scene, "scene")
         names: list[str] | None = None
@@ -319,11 +303,3 @@ class LedgerService:
         return ContinuityGetResult(production=prod.id, scene=scene, entities=states,
                                    history=[ledger.history(n) for n in shown])
 
-
-async def ledger_as_of(
-    studio: Studio, production: str, scene: str | None, entities: list[str] | None = None,
-) -> list[EntityState]:
-    """Every entity's facts as of `scene` (None = the latest facts), optionally only the named entities.
-
-    Unknown entity names are skipped (a shot may name someone the ledger does not know yet)."""
-    return (await LedgerService(studio).load(production)).states(scene, entities)

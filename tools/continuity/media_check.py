@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 from pydantic import BaseModel, Field
 
-from server.errors import StudioError
-from server.paths import confine
-from tools.continuity.judge import MediaJudgment, judge_media, require_judge
-from tools.continuity.ledger import ledger_as_of
-from tools.continuity.media import MediaAnalysis, MediaError, analyze_media
+from core import StudioError, confine
+from tools.continuity.judge import Judge, MediaJudgment
+from tools.continuity.ledger import Ledger, LedgerService
+from tools.continuity.media import Finding, MediaAnalysis, MediaError, analyze_media
 from tools.continuity.models import FindingIn, StoredFinding
-from tools.continuity.report import record_findings
-from tools.production.models import Asset, parse_shot_ref, shot_ref
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.continuity.report import FindingStore
+from tools.production import Asset, Production, ProductionService, Shot, parse_shot_ref, shot_ref
+from tools.style import StyleService
 
 MAX_AGAINST = 8
 
@@ -49,175 +45,176 @@ class MediaCheckResult(BaseModel):
                           "'gemini'.")
 
 
-async def check_media(
-    studio: Studio,
-    production: str,
-    asset: str | None,
-    path: str | None,
-    shot: str | None,
-    against: list[str],
-    roots: list[Path],
-    judge: bool = False,
-) -> MediaCheckResult:
-    if (asset is None) == (path is None):
-        raise StudioError("Pass exactly one of asset (an asset id) or path (a video or image file).")
-    if judge:
-        require_judge(studio, "continuity_check_media")
-    if len(against) > MAX_AGAINST:
-        raise StudioError(f"against lists {len(against)} references; pass at most {MAX_AGAINST}.")
-    productions = studio.production
-    run = anyio.to_thread.run_sync
-    pid = await run(productions.resolve, production)
-    if shot is not None:
-        shot = (await run(productions.shot, pid, shot)).ref  # raises with the expected form
-    clip = await run(_clip_asset, studio, pid, asset, path, shot, roots)
-    if clip.production != pid:
-        raise StudioError(f"Asset {clip.id} belongs to production {clip.production!r}, not {pid!r}.")
-    shot = shot or clip.shot
+class MediaChecker:
+    def __init__(
+        self, productions: ProductionService, kits: StyleService, ledger: LedgerService, findings: FindingStore,
+        judge: Judge,
+    ) -> None:
+        self._productions = productions
+        self._kits = kits
+        self._ledger = ledger
+        self._findings = findings
+        self._judge = judge
 
-    references: list[MediaReference] = []
-    notes: list[str] = []
-    palette = await _brand_palette(studio, pid, references, notes)
-    images, previous = await run(_against, studio, pid, against, roots, references)
-    if shot is not None:
-        images += await _entity_references(studio, pid, shot, references, notes)
-        if previous is None:
-            previous = await run(_previous_approved_clip, studio, pid, shot, references, notes)
-    else:
-        notes.append("No shot: entity references and the cross-shot transition were not checked.")
+    async def check(
+        self, production: str, asset: str | None, path: str | None, shot: str | None, against: list[str],
+        roots: list[Path], judge: bool = False,
+    ) -> MediaCheckResult:
+        if (asset is None) == (path is None):
+            raise StudioError("Pass exactly one of asset (an asset id) or path (a video or image file).")
+        if judge:
+            self._judge.require("continuity_check_media")
+        if len(against) > MAX_AGAINST:
+            raise StudioError(f"against lists {len(against)} references; pass at most {MAX_AGAINST}.")
+        run = anyio.to_thread.run_sync
+        prod = await run(self._productions.get, production)
+        pid = prod.id
+        given_shot = prod.find_shot(shot) if shot is not None else None  # raises with the expected form
+        clip = await run(self._clip_asset, pid, asset, path, given_shot.ref if given_shot else None, roots)
+        if clip.production != pid:
+            raise StudioError(f"Asset {clip.id} belongs to production {clip.production!r}, not {pid!r}.")
+        the_shot = given_shot or (prod.find_shot(clip.shot) if clip.shot else None)
+        ledger = await self._ledger.load(prod)
 
-    clip_path = await run(productions.asset_path, clip.id)
-    try:
-        analysis = await run(
-            functools.partial(
-                analyze_media, clip_path, brand_palette=palette, reference_images=images, previous_clip=previous
+        references: list[MediaReference] = []
+        notes: list[str] = []
+        palette = await self._brand_palette(prod, references, notes)
+        images, previous = await run(self._against, against, roots, references)
+        if the_shot is not None:
+            images += await run(self._entity_references, ledger, the_shot, references, notes)
+            if previous is None:
+                previous = await run(self._previous_approved_clip, prod, the_shot, references, notes)
+        else:
+            notes.append("No shot: entity references and the cross-shot transition were not checked.")
+
+        clip_path = await run(self._productions.asset_path, clip.id)
+        try:
+            analysis = await run(
+                functools.partial(
+                    analyze_media, clip_path, brand_palette=palette, reference_images=images, previous_clip=previous
+                )
             )
+        except MediaError as exc:
+            raise StudioError(f"{exc} Nothing was recorded.") from exc
+
+        shot_ref_ = the_shot.ref if the_shot else None
+        stored = await self._findings.record(
+            pid,
+            [_finding(f) for f in analysis.findings if f.severity != "info"],
+            source="media",
+            shot=shot_ref_,
+            asset=clip.id,
         )
-    except MediaError as exc:
-        raise StudioError(f"{exc} Nothing was recorded.") from exc
+        judgment = (
+            await self._judge.judge_media(pid, ledger, clip, clip_path, the_shot, analysis.duration_s)
+            if judge
+            else None
+        )
+        if judgment is not None and judgment.status != "ok":
+            notes.append(f"{judgment.error} The media findings above stand.")
+        await run(
+            self._productions.record_event,
+            pid,
+            "continuity_check_media",
+            {"asset": clip.id, "shot": shot_ref_, "against": against, **({"judge": True} if judge else {})},
+            "ok",
+            {"breaks": len(analysis.breaks), "open_findings": len(stored),
+             **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {})},
+        )
+        return MediaCheckResult(
+            production=pid,
+            asset=clip.id,
+            shot=shot_ref_,
+            references=references,
+            notes=notes,
+            analysis=analysis,
+            findings=stored,
+            judgment=judgment,
+        )
 
-    stored = await record_findings(
-        studio,
-        pid,
-        [_finding(f) for f in analysis.findings if f.severity != "info"],
-        source="media",
-        shot=shot,
-        asset=clip.id,
-    )
-    judgment = await judge_media(studio, pid, clip, clip_path, shot, analysis.duration_s) if judge else None
-    if judgment is not None and judgment.status != "ok":
-        notes.append(f"{judgment.error} The media findings above stand.")
-    await run(
-        productions.record_event,
-        pid,
-        "continuity_check_media",
-        {"asset": clip.id, "shot": shot, "against": against, **({"judge": True} if judge else {})},
-        "ok",
-        {"breaks": len(analysis.breaks), "open_findings": len(stored),
-         **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {})},
-    )
-    return MediaCheckResult(
-        production=pid,
-        asset=clip.id,
-        shot=shot,
-        references=references,
-        notes=notes,
-        analysis=analysis,
-        findings=stored,
-        judgment=judgment,
-    )
+    def _clip_asset(self, pid: str, asset: str | None, path: str | None, shot: str | None, roots: list[Path]) -> Asset:
+        if asset is not None:
+            return self._productions.asset(asset)
+        assert path is not None
+        return self._productions.add_asset_file(
+            pid, path, shot=shot, provenance={"imported_by": "continuity_check_media"}, roots=roots
+        )
 
-
-def _clip_asset(
-    studio: Studio, pid: str, asset: str | None, path: str | None, shot: str | None, roots: list[Path]
-) -> Asset:
-    if asset is not None:
-        return studio.production.asset(asset)
-    assert path is not None
-    return studio.production.add_asset_file(
-        pid, path, shot=shot, provenance={"imported_by": "continuity_check_media"}, roots=roots
-    )
-
-
-async def _brand_palette(studio: Studio, pid: str, references: list[MediaReference], notes: list[str]) -> list[str]:
-    kit = (await anyio.to_thread.run_sync(studio.production.get, pid)).kit
-    try:
-        palette = await studio.style.brand_palette(kit)
-    except StudioError as exc:
-        notes.append(f"Brand palette not checked: {exc}")
-        return []
-    if not palette:
-        notes.append(f"Brand palette not checked: kit {kit!r} has no palette material (ingest a brand kit JSON).")
-    else:
-        references.append(MediaReference(role="brand_palette", ref=kit, detail=", ".join(palette)))
-    return palette
-
-
-def _against(
-    studio: Studio, pid: str, against: list[str], roots: list[Path], references: list[MediaReference]
-) -> tuple[list[Path], Path | None]:
-    """Caller-given references: image assets or paths are references; one video is the previous clip."""
-    images: list[Path] = []
-    previous: Path | None = None
-    for ref in against:
-        if ref.startswith(("a_", "studio://assets/")):
-            found = studio.production.asset(ref)
-            file, kind = studio.production.asset_path(found.id), found.kind
+    async def _brand_palette(self, prod: Production, references: list[MediaReference], notes: list[str]) -> list[str]:
+        try:
+            palette = await self._kits.brand_palette(prod.kit)
+        except StudioError as exc:
+            notes.append(f"Brand palette not checked: {exc}")
+            return []
+        if not palette:
+            notes.append(
+                f"Brand palette not checked: kit {prod.kit!r} has no palette material (ingest a brand kit JSON)."
+            )
         else:
-            file = confine(ref, roots)
-            kind = "video" if file.suffix.lower() in {".mp4", ".mov", ".webm", ".mkv", ".m4v"} else "image"
-        if kind == "video":
-            if previous is not None:
-                raise StudioError("against holds more than one video: pass at most one previous clip.")
-            previous = file
-        else:
-            images.append(file)
-        references.append(MediaReference(role="against", ref=ref, detail=kind))
-    return images, previous
+            references.append(MediaReference(role="brand_palette", ref=prod.kit, detail=", ".join(palette)))
+        return palette
+
+    def _against(
+        self, against: list[str], roots: list[Path], references: list[MediaReference]
+    ) -> tuple[list[Path], Path | None]:
+        """Caller-given references: image assets or paths are references; one video is the previous clip."""
+        images: list[Path] = []
+        previous: Path | None = None
+        for ref in against:
+            if ref.startswith(("a_", "studio://assets/")):
+                found = self._productions.asset(ref)
+                file, kind = self._productions.asset_path(found.id), found.kind
+            else:
+                file = confine(ref, roots)
+                kind = "video" if file.suffix.lower() in {".mp4", ".mov", ".webm", ".mkv", ".m4v"} else "image"
+            if kind == "video":
+                if previous is not None:
+                    raise StudioError("against holds more than one video: pass at most one previous clip.")
+                previous = file
+            else:
+                images.append(file)
+            references.append(MediaReference(role="against", ref=ref, detail=kind))
+        return images, previous
+
+    def _entity_references(
+        self, ledger: Ledger, shot: Shot, references: list[MediaReference], notes: list[str]
+    ) -> list[Path]:
+        names = [*shot.characters, *shot.props, *([shot.location] if shot.location else [])]
+        states = ledger.states(shot.scene, names) if names else []
+        paths: list[Path] = []
+        for state in states:
+            for ref in state.references:
+                found = self._productions.asset(ref)
+                if found.kind == "image":
+                    paths.append(self._productions.asset_path(found.id))
+                    references.append(MediaReference(role="entity_reference", ref=found.id, detail=state.entity))
+        if names and not paths:
+            notes.append(
+                f"No reference images attached in the ledger to {', '.join(names)} (continuity_set references)."
+            )
+        return paths
+
+    def _previous_approved_clip(
+        self, prod: Production, shot: Shot, references: list[MediaReference], notes: list[str]
+    ) -> Path | None:
+        scene, number = parse_shot_ref(shot.ref)
+        previous_ref = shot_ref(scene, number - 1)
+        earlier = [s for s in prod.scenes.get(scene, []) if s.number == number - 1]
+        if not earlier:
+            notes.append("No previous shot in the scene: the cross-shot transition was not checked.")
+            return None
+        if earlier[0].status != "approved":
+            notes.append(f"Previous shot {previous_ref} is not approved yet: the transition was not checked.")
+            return None
+        videos = [a for a in self._productions.assets(prod.id, shot=previous_ref) if a.kind == "video"]
+        if not videos:
+            notes.append(f"Previous shot {previous_ref} has no video asset: the transition was not checked.")
+            return None
+        references.append(MediaReference(role="previous_shot", ref=videos[-1].id, detail=previous_ref))
+        return self._productions.asset_path(videos[-1].id)
 
 
-async def _entity_references(
-    studio: Studio, pid: str, shot: str, references: list[MediaReference], notes: list[str]
-) -> list[Path]:
-    spec = await anyio.to_thread.run_sync(studio.production.shot, pid, shot)
-    names = [*spec.characters, *spec.props, *([spec.location] if spec.location else [])]
-    states = await ledger_as_of(studio, pid, spec.scene, names) if names else []
-    paths: list[Path] = []
-    for state in states:
-        for ref in state.references:
-            found = await anyio.to_thread.run_sync(studio.production.asset, ref)
-            if found.kind == "image":
-                paths.append(await anyio.to_thread.run_sync(studio.production.asset_path, found.id))
-                references.append(MediaReference(role="entity_reference", ref=found.id, detail=state.entity))
-    if names and not paths:
-        notes.append(f"No reference images attached in the ledger to {', '.join(names)} (continuity_set references).")
-    return paths
-
-
-def _previous_approved_clip(
-    studio: Studio, pid: str, shot: str, references: list[MediaReference], notes: list[str]
-) -> Path | None:
-    scene, number = parse_shot_ref(shot)
-    previous_ref = shot_ref(scene, number - 1)
-    earlier = [s for s in studio.production.shots(pid, scene) if s.number == number - 1]
-    if not earlier:
-        notes.append("No previous shot in the scene: the cross-shot transition was not checked.")
-        return None
-    if earlier[0].status != "approved":
-        notes.append(f"Previous shot {previous_ref} is not approved yet: the transition was not checked.")
-        return None
-    videos = [a for a in studio.production.assets(pid, shot=previous_ref) if a.kind == "video"]
-    if not videos:
-        notes.append(f"Previous shot {previous_ref} has no video asset: the transition was not checked.")
-        return None
-    references.append(MediaReference(role="previous_shot", ref=videos[-1].id, detail=previous_ref))
-    return studio.production.asset_path(videos[-1].id)
-
-
-def _finding(finding: object) -> FindingIn:
-    from tools.continuity.media import Finding
-
-    assert isinstance(finding, Finding)
+def _finding(finding: Finding) -> FindingIn:
     return FindingIn(
         severity=finding.severity,
         rule=finding.rule,

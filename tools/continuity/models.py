@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from tools.production import natural_key
 
 EntityKind = Literal[
     "character", "wardrobe", "prop", "location", "set_dressing", "makeup_hair", "vehicle", "scene",
@@ -16,11 +17,6 @@ SCENE_FACTS = ("story_day", "time_of_day", "int_ext", "weather", "lighting", "sc
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 FindingSource = Literal["preflight", "media", "gemini"]
-
-
-def natural_key(name: str) -> list[tuple[int, int | str]]:
-    """Orders scenes as people do: '2' < '10' < '10a' < 'b'."""
-    return [(0, int(part)) if part.isdigit() else (1, part.lower()) for part in re.findall(r"\d+|\D+", name)]
 
 
 def shot_key(ref: str | None) -> tuple[int, list[tuple[int, int | str]], int]:
@@ -101,6 +97,14 @@ class PromptFinding(BaseModel):
     suggestion: str | None = Field(description="The corrected phrase, or what to do.")
     message: str
     source: Literal["rules", "gemini"] = "rules"
+
+    def to_finding_in(self) -> FindingIn:
+        """As stored for continuity_report: the evidence span flattened to 'field[start:end]: text'."""
+        ev = None
+        if self.evidence is not None:
+            ev = f"{self.evidence.field}[{self.evidence.start}:{self.evidence.end}]: {self.evidence.text}"
+        return FindingIn(severity=self.severity, rule=self.rule, entity=self.entity, expected=self.expected,
+                         found=self.found, evidence=ev, suggestion=self.suggestion)
 
 
 class PromptCheck(BaseModel):

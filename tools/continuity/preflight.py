@@ -2,7 +2,8 @@
 
 Rules (severity): attribute_mismatch, side_flip, state_too_early, must_not_present, time_of_day_jump
 (errors); must_missing, weather_jump, screen_direction_flip, unannounced_entrance (warnings).
-`check_text` is pure (ledger, shots, brief in; findings out); `check_prompt` gathers its inputs.
+`check_text` is pure (ledger, shots, brief in; findings out); `prompt_check.PromptChecker` gathers
+its inputs and stores the findings.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from server.errors import StudioError
 from tools.continuity import vocabulary as v
 from tools.continuity.descriptors import Dims, dims_of, lex_words, value_dims, words_for
-from tools.continuity.judge import judge_prompt, require_judge
-from tools.continuity.ledger import Ledger, LedgerService, call_production, get_production, scene_le
+from tools.continuity.ledger import Ledger, scene_le
 from tools.continuity.mentions import (
     META_KEYS,
     Doc,
@@ -31,18 +30,14 @@ from tools.continuity.mentions import (
     post_window,
     pre_window,
 )
-from tools.continuity.models import Evidence, FindingIn, PromptCheck, PromptFinding
-from tools.production.models import Shot
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.continuity.models import Evidence, PromptFinding
+from tools.production import Shot
 
 ERROR_RULES = {"attribute_mismatch", "side_flip", "state_too_early", "must_not_present", "time_of_day_jump"}
 RULES = (
     "attribute_mismatch", "side_flip", "state_too_early", "must_not_present", "must_missing", "time_of_day_jump",
     "weather_jump", "screen_direction_flip", "unannounced_entrance",
 )
-MAX_PROMPT = 20_000
 _TEXT_ONLY_SKIP = {"day", "bright", "morning", "evening"}  # too common in prose to date a shot
 
 
@@ -562,65 +557,4 @@ def check_text(
     return sorted(out, key=lambda f: (f.severity != "error", f.evidence.start if f.evidence else 1 << 30))
 
 
-async def check_prompt(
-    studio: Studio, production: str, shot: str | None, prompt: str | None, *, scene: str | None = None,
-    record: bool = True, judge: bool = False,
-) -> PromptCheck:
-    """Check a shot (its description, or `prompt` when given) or a raw prompt against the ledger as of its
-    scene, the brief and the neighbouring shots. Stores the findings of a shot for continuity_report.
-    `judge`: add Gemini's judgment (tools.continuity.judge), its findings marked source 'gemini'."""
-    if shot is None and prompt is None:
-        raise StudioError("Nothing to check: pass shot='<scene>/<number>' (its description is checked) or prompt.")
-    if prompt is not None and not prompt.strip():
-        raise StudioError("prompt is empty: pass the prompt text to check, or leave it out to check the shot.")
-    if prompt is not None and len(prompt) > MAX_PROMPT:
-        raise StudioError(f"prompt is {len(prompt)} characters; check at most {MAX_PROMPT}.")
-    if judge:
-        require_judge(studio, "continuity_check_prompt")
-    prod = await get_production(studio, production)
-    ledger = await LedgerService(studio).load(prod.id)
-    notes: list[str] = []
-    the_shot: Shot | None = None
-    if shot is not None:
-        the_shot = await call_production(studio, "shot", prod.id, shot)
-        assert isinstance(the_shot, Shot)
-        scene = the_shot.scene
-    elif scene is not None:
-        scene = LedgerService.check_scene(prod, ledger, scene, "scene")
-    else:
-        notes.append("No shot or scene given: facts that change by scene were accepted at any of their values, "
-                     "and the neighbouring-shot rules were skipped.")
-    text = prompt if prompt is not None else (the_shot.description if the_shot else "")
-    findings = check_text(
-        ledger, scene, text, "prompt" if prompt is not None else "description", shot=the_shot,
-        scene_shots=prod.scenes.get(scene, []) if scene else [], must=prod.brief.must, must_not=prod.brief.must_not)
-    if not judge and studio.genai.text_backend() is not None:
-        notes.append("Gemini is configured: pass judge=true to add its judgment to the deterministic rules.")
-    recorded = False
-    if record and the_shot is not None:
-        from tools.continuity.report import record_findings
-
-        await record_findings(studio, prod.id, [to_finding_in(f) for f in findings], source="preflight",
-                              shot=the_shot.ref)
-        recorded = True
-    if judge:
-        judged = await judge_prompt(
-            studio, prod, ledger, scene, the_shot, prod.scenes.get(scene, []) if scene else [], text,
-            "prompt" if prompt is not None else "description", findings,
-            record_as=the_shot.ref if record and the_shot is not None else None)
-        findings, notes = [*findings, *judged.findings], [*notes, *judged.notes]
-    errors = sum(f.severity == "error" for f in findings)
-    return PromptCheck(production=prod.id, shot=the_shot.ref if the_shot else None, scene=scene, findings=findings,
-                       has_errors=errors > 0, errors=errors, warnings=len(findings) - errors, recorded=recorded,
-                       notes=notes)
-
-
-def to_finding_in(f: PromptFinding) -> FindingIn:
-    ev = None
-    if f.evidence is not None:
-        ev = f"{f.evidence.field}[{f.evidence.start}:{f.evidence.end}]: {f.evidence.text}"
-    return FindingIn(severity=f.severity, rule=f.rule, entity=f.entity, expected=f.expected, found=f.found,
-                     evidence=ev, suggestion=f.suggestion)
-
-
-__all__ = ["RULES", "Dims", "check_prompt", "check_text", "dims_of", "sequence_flags", "to_finding_in"]
+__all__ = ["RULES", "Dims", "check_text", "dims_of", "sequence_flags"]

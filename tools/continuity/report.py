@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
-from server.db import Migration
-from server.errors import NotFound, StudioError
-from tools.continuity.ledger import get_production, now
+from core import Migration, NotFound, StateStore, StudioContext, StudioError, Tx
+from core import now_iso as now
 from tools.continuity.models import (
     SEVERITY_ORDER,
     ContinuityReport,
@@ -27,10 +26,6 @@ from tools.continuity.models import (
     StoredFinding,
     shot_key,
 )
-
-if TYPE_CHECKING:
-    from server.app import Studio
-    from server.db import _Tx as Tx
 
 MIGRATIONS = [
     Migration(
@@ -65,25 +60,44 @@ def _stored(row: Any) -> StoredFinding:
     )
 
 
-async def record_findings(
-    studio: Studio, production: str, findings: Sequence[FindingIn], *, source: FindingSource,
-    shot: str | None = None, asset: str | None = None,
-) -> list[StoredFinding]:
-    """Store one check's complete findings for a target (shot and/or asset); returns the open findings
-    of that target and source after this check. Call it even with no findings: that resolves old ones."""
-    if source not in ("preflight", "media", "gemini"):
-        raise StudioError(f"Unknown finding source {source!r}: use 'preflight', 'media' or 'gemini'.")
-    if shot is None and asset is None:
-        raise StudioError("A finding needs a target: pass shot='<scene>/<number>' and/or asset='a_...'.")
-    pid = (await get_production(studio, production)).id
-    items = [FindingIn.model_validate(f) for f in findings]
-    return await anyio.to_thread.run_sync(functools.partial(_record_sync, studio, pid, items, source, shot, asset))
+class FindingStore:
+    """Every check's findings, per production (`pid`: an id already resolved)."""
+
+    def __init__(self, context: StudioContext) -> None:
+        self._context = context
+
+    async def record(
+        self, pid: str, findings: Sequence[FindingIn], *, source: FindingSource, shot: str | None = None,
+        asset: str | None = None,
+    ) -> list[StoredFinding]:
+        """Store one check's complete findings for a target (shot and/or asset); returns the open findings
+        of that target and source after this check. Call it even with no findings: that resolves old ones."""
+        if source not in ("preflight", "media", "gemini"):
+            raise StudioError(f"Unknown finding source {source!r}: use 'preflight', 'media' or 'gemini'.")
+        if shot is None and asset is None:
+            raise StudioError("A finding needs a target: pass shot='<scene>/<number>' and/or asset='a_...'.")
+        items = [FindingIn.model_validate(f) for f in findings]
+        return await anyio.to_thread.run_sync(functools.partial(_record, self._context.state, pid, items, source, shot, asset))
+
+    async def resolve(self, pid: str, ids: Sequence[int], note: str) -> list[StoredFinding]:
+        """Mark findings resolved by hand (a reviewer accepted or fixed them), with why."""
+        if not note or not note.strip():
+            raise StudioError("Say why the findings are resolved: pass a note.")
+        return await anyio.to_thread.run_sync(functools.partial(_resolve, self._context.state, pid, list(ids), note.strip()))
+
+    async def report(self, pid: str) -> ContinuityReport:
+        def read() -> list[StoredFinding]:
+            with self._context.state.transaction() as tx:
+                return _all(tx, pid)
+
+        return build_report(pid, await anyio.to_thread.run_sync(read))
 
 
-def _record_sync(studio: Studio, pid: str, items: list[FindingIn], source: str, shot: str | None,
-                 asset: str | None) -> list[StoredFinding]:
+
+def _record(state: StateStore, pid: str, items: list[FindingIn], source: str, shot: str | None,
+            asset: str | None) -> list[StoredFinding]:
     at = now()
-    with studio.state.transaction() as tx:
+    with state.transaction() as tx:
         where = "production = ? AND source = ? AND shot IS ? AND asset IS ?"
         args = (pid, source, shot, asset)
         open_rows = tx.execute(f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0", args).fetchall()
@@ -111,16 +125,8 @@ def _record_sync(studio: Studio, pid: str, items: list[FindingIn], source: str, 
     return [_stored(r) for r in rows]
 
 
-async def resolve_findings(studio: Studio, production: str, ids: Sequence[int], note: str) -> list[StoredFinding]:
-    """Mark findings resolved by hand (a reviewer accepted or fixed them), with why."""
-    if not note or not note.strip():
-        raise StudioError("Say why the findings are resolved: pass a note.")
-    pid = (await get_production(studio, production)).id
-    return await anyio.to_thread.run_sync(functools.partial(_resolve_sync, studio, pid, list(ids), note.strip()))
-
-
-def _resolve_sync(studio: Studio, pid: str, ids: list[int], note: str) -> list[StoredFinding]:
-    with studio.state.transaction() as tx:
+def _resolve(state: StateStore, pid: str, ids: list[int], note: str) -> list[StoredFinding]:
+    with state.transaction() as tx:
         out = []
         for fid in ids:
             row = tx.execute("SELECT * FROM continuity_findings WHERE id = ? AND production = ?", (fid, pid)).fetchone()
@@ -136,14 +142,7 @@ def _all(tx: Tx, pid: str) -> list[StoredFinding]:
     return [_stored(r) for r in tx.execute("SELECT * FROM continuity_findings WHERE production = ?", (pid,))]
 
 
-async def continuity_report(studio: Studio, production: str) -> ContinuityReport:
-    pid = (await get_production(studio, production)).id
-
-    def read() -> list[StoredFinding]:
-        with studio.state.transaction() as tx:
-            return _all(tx, pid)
-
-    findings = await anyio.to_thread.run_sync(read)
+def build_report(pid: str, findings: list[StoredFinding]) -> ContinuityReport:
     findings.sort(key=lambda f: (shot_key(f.shot), f.resolved, SEVERITY_ORDER[f.severity], f.time_s or 0.0, f.id))
     open_ = [f for f in findings if not f.resolved]
     counts = ReportCounts(

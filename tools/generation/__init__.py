@@ -1,9 +1,8 @@
-"""Generation family: the google-genai clients, grounded prompts, Gemini shot plans (and Veo, images, cost).
+"""Generation family: grounded prompts, Gemini shot plans, Veo jobs, images and cost.
 
-Other families use the names below, nothing else."""
+It is the last family in the pipeline: it uses the others, and none uses it."""
 
+from tools.generation.family import GenerationFamily
 from tools.generation.models import GroundedPrompt, Injection, PlanResult, ShotPlan, Span
-from tools.generation.prompting import build_prompt
-from tools.generation.register import register
 
-__all__ = ["GroundedPrompt", "Injection", "PlanResult", "ShotPlan", "Span", "build_prompt", "register"]
+__all__ = ["GenerationFamily", "GroundedPrompt", "Injection", "PlanResult", "ShotPlan", "Span"]

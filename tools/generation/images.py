@@ -9,17 +9,18 @@ one synchronous call, not a job.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import anyio
 
-from server.errors import StudioError
+from core import StudioContext, StudioError
+from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked
+from tools.continuity import LedgerService
 from tools.generation import pricing
-from tools.generation.client import GenerationError, MissingCredentials, check_blocked
 from tools.generation.models import GroundedPrompt, ImageResult
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.generation.prompting import build_prompt
+from tools.production import ProductionService
+from tools.style import StyleService
 
 GEMINI_IMAGE_MODEL = "gemini-2.5-flash-image"
 IMAGEN_MODEL = "imagen-4.0-generate-001"
@@ -28,111 +29,116 @@ IMAGEN_ASPECTS = ["1:1", "3:4", "4:3", "9:16", "16:9"]
 MAX_REFERENCES = 3
 
 
-async def generate_image(
-    studio: Studio, production: str, shot: str | None = None, prompt: str | None = None,
-    reference_assets: list[str] | None = None, aspect_ratio: str = "16:9",
-) -> ImageResult:
-    service = studio.production
-    pid = await anyio.to_thread.run_sync(service.resolve, production)
-    if shot is not None:
-        await anyio.to_thread.run_sync(lambda: service.shot(pid, shot))
-    text = (prompt or "").strip()
-    if not text and shot is None:
-        raise StudioError("Say what to draw: pass prompt='...', or shot='<scene>/<number>' to use its grounded prompt.")
-    backend: Literal["developer", "vertex"]
-    if studio.genai.has_developer():
-        backend, model, aspects = "developer", GEMINI_IMAGE_MODEL, GEMINI_ASPECTS
-    elif studio.genai.has_vertex():
-        backend, model, aspects = "vertex", IMAGEN_MODEL, IMAGEN_ASPECTS
-    else:
-        raise StudioError(
-            "No credentials for image generation. Set GEMINI_API_KEY for Gemini native images "
-            f"({GEMINI_IMAGE_MODEL}), or Vertex AI for Imagen: {MissingCredentials('vertex')}"
-        )
-    if aspect_ratio not in aspects:
-        raise StudioError(f"{model} does not support aspect ratio {aspect_ratio!r}: use one of {', '.join(aspects)}.")
-    refs = list(dict.fromkeys(a.strip() for a in reference_assets or [] if a and a.strip()))
-    if refs and backend == "vertex":
-        raise StudioError(
-            f"Reference images need Gemini native image output; {IMAGEN_MODEL} (Vertex) takes none. Set "
-            "GEMINI_API_KEY, or drop reference_assets."
-        )
-    if len(refs) > MAX_REFERENCES:
-        raise StudioError(f"{len(refs)} reference images given; at most {MAX_REFERENCES}: keep the ones that matter.")
-    images = [await anyio.to_thread.run_sync(_image_bytes, studio, a) for a in refs]
+class ImageGenerator:
+    def __init__(
+        self, context: StudioContext, productions: ProductionService, kits: StyleService, ledger: LedgerService
+    ) -> None:
+        self._context = context
+        self._productions = productions
+        self._kits = kits
+        self._ledger = ledger
 
-    grounded: GroundedPrompt | None = None
-    negative: str | None = None
-    if not text:
-        from tools.generation.prompting import build_prompt
-
-        assert shot is not None
-        grounded = await build_prompt(studio, pid, shot)
-        text, negative = grounded.prompt, grounded.negative_prompt or None
-    estimate = pricing.estimate_image(model, 1)
-    job_id = "img_" + uuid.uuid4().hex[:16]
-    await anyio.to_thread.run_sync(lambda: service.commit_spend(pid, job_id, estimate.estimate_usd))
-    try:
-        data, mime = await _call(studio, backend, model, text, negative, images, aspect_ratio)
-    except BaseException as exc:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(service.release_spend, job_id)
-        if isinstance(exc, GenerationError):
-            raise StudioError(str(exc)) from None
-        if isinstance(exc, Exception):
-            raise StudioError(str(studio.genai.map_error(exc, backend=backend, model=model))) from None
-        raise
-
-    provenance: dict[str, Any] = {
-        "job": job_id, "production": pid, "shot": shot, "model": model, "backend": backend,
-        "request": {"prompt": text, "negative_prompt": negative, "aspect_ratio": aspect_ratio,
-                    "reference_assets": refs},
-        "brief_version": grounded.brief_version if grounded else None,
-        "prompt_sha256": grounded.sha256 if grounded else None,
-        "style_chunks": grounded.style_chunks if grounded else [],
-        "ledger_entities": grounded.ledger_entities if grounded else [],
-        "injections": [{"kind": i.kind, "ref": i.ref} for i in grounded.injections] if grounded else [],
-        "cost": {"estimate_usd": estimate.estimate_usd, "actual_usd": estimate.estimate_usd,
-                 "price_source": estimate.price_source, "price_as_of": estimate.price_as_of},
-    }
-
-    def save() -> ImageResult:
-        asset = service.save_asset(pid, shot, "image", mime, data, provenance, None)
-        with studio.state.transaction() as tx:
-            service.settle_spend(job_id, estimate.estimate_usd, tx=tx)
-            service.record_event(
-                pid, "image_generate", {"shot": shot, "prompt": prompt, "reference_assets": refs,
-                                        "aspect_ratio": aspect_ratio},
-                detail={"asset": asset.id, "model": model, "estimate_usd": estimate.estimate_usd}, tx=tx,
+    async def generate(
+        self, production: str, shot: str | None = None, prompt: str | None = None,
+        reference_assets: list[str] | None = None, aspect_ratio: str = "16:9",
+    ) -> ImageResult:
+        service = self._productions
+        prod = await anyio.to_thread.run_sync(service.get, production)
+        pid = prod.id
+        the_shot = prod.find_shot(shot) if shot is not None else None
+        text = (prompt or "").strip()
+        if not text and shot is None:
+            raise StudioError("Say what to draw: pass prompt='...', or shot='<scene>/<number>' to use its grounded prompt.")
+        backend: Literal["developer", "vertex"]
+        if self._context.genai.has_developer():
+            backend, model, aspects = "developer", GEMINI_IMAGE_MODEL, GEMINI_ASPECTS
+        elif self._context.genai.has_vertex():
+            backend, model, aspects = "vertex", IMAGEN_MODEL, IMAGEN_ASPECTS
+        else:
+            raise StudioError(
+                "No credentials for image generation. Set GEMINI_API_KEY for Gemini native images "
+                f"({GEMINI_IMAGE_MODEL}), or Vertex AI for Imagen: {MissingCredentials('vertex')}"
             )
-        return ImageResult(
-            production=pid, shot=shot, asset=asset, model=model, backend=backend, prompt=text,
-            negative_prompt=negative, estimate_usd=estimate.estimate_usd,
-            price_source=f"{estimate.price_source}, as of {estimate.price_as_of}",
-            brief_version=grounded.brief_version if grounded else None,
-        )
+        if aspect_ratio not in aspects:
+            raise StudioError(f"{model} does not support aspect ratio {aspect_ratio!r}: use one of {', '.join(aspects)}.")
+        refs = list(dict.fromkeys(a.strip() for a in reference_assets or [] if a and a.strip()))
+        if refs and backend == "vertex":
+            raise StudioError(
+                f"Reference images need Gemini native image output; {IMAGEN_MODEL} (Vertex) takes none. Set "
+                "GEMINI_API_KEY, or drop reference_assets."
+            )
+        if len(refs) > MAX_REFERENCES:
+            raise StudioError(f"{len(refs)} reference images given; at most {MAX_REFERENCES}: keep the ones that matter.")
+        images = [await anyio.to_thread.run_sync(self._image_bytes, a) for a in refs]
 
-    with anyio.CancelScope(shield=True):  # paid for: record it even if the caller has gone
-        result = await anyio.to_thread.run_sync(save)
-    return result
+        grounded: GroundedPrompt | None = None
+        negative: str | None = None
+        if not text:
+            assert the_shot is not None
+            grounded = await build_prompt(self._kits, prod, the_shot, await self._ledger.load(prod))
+            text, negative = grounded.prompt, grounded.negative_prompt or None
+        estimate = pricing.estimate_image(model, 1)
+        job_id = "img_" + uuid.uuid4().hex[:16]
+        await anyio.to_thread.run_sync(lambda: service.commit_spend(pid, job_id, estimate.estimate_usd))
+        try:
+            data, mime = await _call(self._context.genai, backend, model, text, negative, images, aspect_ratio)
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(service.release_spend, job_id)
+            if isinstance(exc, GenerationError):
+                raise StudioError(str(exc)) from None
+            if isinstance(exc, Exception):
+                raise StudioError(str(self._context.genai.map_error(exc, backend=backend, model=model))) from None
+            raise
 
+        provenance: dict[str, Any] = {
+            "job": job_id, "production": pid, "shot": shot, "model": model, "backend": backend,
+            "request": {"prompt": text, "negative_prompt": negative, "aspect_ratio": aspect_ratio,
+                        "reference_assets": refs},
+            "brief_version": grounded.brief_version if grounded else None,
+            "prompt_sha256": grounded.sha256 if grounded else None,
+            "style_chunks": grounded.style_chunks if grounded else [],
+            "ledger_entities": grounded.ledger_entities if grounded else [],
+            "injections": [{"kind": i.kind, "ref": i.ref} for i in grounded.injections] if grounded else [],
+            "cost": {"estimate_usd": estimate.estimate_usd, "actual_usd": estimate.estimate_usd,
+                     "price_source": estimate.price_source, "price_as_of": estimate.price_as_of},
+        }
 
-def _image_bytes(studio: Studio, asset_id: str) -> tuple[bytes, str]:
-    asset = studio.production.asset(asset_id)
-    if asset.kind != "image":
-        raise StudioError(
-            f"Asset {asset.id} is a {asset.kind} ({asset.mime_type}), not an image: reference assets must be images."
-        )
-    return studio.production.asset_path(asset.id).read_bytes(), asset.mime_type
+        def save() -> ImageResult:
+            asset = service.save_asset(pid, shot, "image", mime, data, provenance, None)
+            with self._context.state.transaction() as tx:
+                service.settle_spend(job_id, estimate.estimate_usd, tx=tx)
+                service.record_event(
+                    pid, "image_generate", {"shot": shot, "prompt": prompt, "reference_assets": refs,
+                                            "aspect_ratio": aspect_ratio},
+                    detail={"asset": asset.id, "model": model, "estimate_usd": estimate.estimate_usd}, tx=tx,
+                )
+            return ImageResult(
+                production=pid, shot=shot, asset=asset, model=model, backend=backend, prompt=text,
+                negative_prompt=negative, estimate_usd=estimate.estimate_usd,
+                price_source=f"{estimate.price_source}, as of {estimate.price_as_of}",
+                brief_version=grounded.brief_version if grounded else None,
+            )
+
+        with anyio.CancelScope(shield=True):  # paid for: record it even if the caller has gone
+            result = await anyio.to_thread.run_sync(save)
+        return result
+
+    def _image_bytes(self, asset_id: str) -> tuple[bytes, str]:
+        asset = self._productions.asset(asset_id)
+        if asset.kind != "image":
+            raise StudioError(
+                f"Asset {asset.id} is a {asset.kind} ({asset.mime_type}), not an image: reference assets must be images."
+            )
+        return self._productions.asset_path(asset.id).read_bytes(), asset.mime_type
 
 
 async def _call(
-    studio: Studio, backend: str, model: str, prompt: str, negative: str | None,
+    clients: GenAIClients, backend: str, model: str, prompt: str, negative: str | None,
     images: list[tuple[bytes, str]], aspect_ratio: str,
 ) -> tuple[bytes, str]:
     from google.genai import types
 
-    clients = studio.genai
     http_options = clients.submit_http_options()
     try:
         if backend == "developer":

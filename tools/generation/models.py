@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.production.models import Asset, IntExt, Shot
+from tools.production import Asset, IntExt, Shot
 
 InjectionKind = Literal["shot", "brief_intent", "brief_must", "brief_must_not", "ledger", "style"]
 PromptTarget = Literal["prompt", "negative_prompt"]

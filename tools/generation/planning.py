@@ -11,20 +11,18 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from pydantic import ValidationError
 
-from server.errors import StudioError
-from tools.generation.client import GenerationError, generate_structured
+from core import StudioContext, StudioError
+from core.genai import GenerationError, generate_structured
+from tools.continuity import EntityState, LedgerService
 from tools.generation.models import PlanResult, ShotPlan
-from tools.generation.prompting import LedgerEntry, ledger_entries, one_line, style_passages
-from tools.production.models import Production, ShotSpec
-from tools.style.models import StyleHit, StyleKind
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.generation.prompting import ledger_entries, ledger_line, one_line, style_passages
+from tools.production import SCENE_NAME, Production, ProductionService, ShotSpec
+from tools.style import StyleHit, StyleKind, StyleService
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +49,6 @@ class PlanRejected(Exception):
 
 
 def check_inputs(scene: str, count: int, guidance: str | None) -> tuple[str, str | None]:
-    from tools.production.models import SCENE_NAME
-
     scene = (scene or "").strip()
     if not SCENE_NAME.match(scene):
         raise StudioError(
@@ -92,7 +88,7 @@ def validate_plan(plan: ShotPlan, count: int) -> list[ShotSpec]:
 
 def plan_prompt(
     production: Production, scene: str, count: int, guidance: str | None, existing: Sequence[ShotSpec],
-    ledger: Sequence[LedgerEntry], style: Sequence[StyleHit], rejected: str | None = None,
+    ledger: Sequence[EntityState], style: Sequence[StyleHit], rejected: str | None = None,
 ) -> str:
     brief = production.brief
     lines = [
@@ -107,7 +103,7 @@ def plan_prompt(
     if brief.must_not:
         lines += ["No shot may contain:", *(f"- {one_line(m)}" for m in brief.must_not)]
     if ledger:
-        lines += ["", f"Continuity facts as of scene {scene} (keep them exactly):", *(f"- {e.line()}" for e in ledger)]
+        lines += ["", f"Continuity facts as of scene {scene} (keep them exactly):", *(f"- {ledger_line(e)}" for e in ledger)]
     if style:
         lines += ["", "The studio's style material:", *(f"- [{h.kind}] {one_line(h.text)}" for h in style)]
     if existing:
@@ -132,7 +128,7 @@ def fit_style(style: Sequence[StyleHit], budget: int = PLAN_STYLE_BUDGET) -> lis
     return kept
 
 
-def _grounding_entities(ledger: Sequence[LedgerEntry], scene: str) -> list[LedgerEntry]:
+def _grounding_entities(ledger: Sequence[EntityState], scene: str) -> list[EntityState]:
     return [e for e in ledger if e.kind in PLAN_LEDGER_KINDS or (e.kind == "scene" and e.entity == scene)]
 
 
@@ -141,61 +137,67 @@ def _generation_error(error: GenerationError, model: str) -> StudioError:
     return StudioError(f"shots_plan could not plan the scene with {model}: {error.message} Nothing was saved.")
 
 
-async def plan_scene(
-    studio: Studio, production: str, scene: str, count: int = 5, guidance: str | None = None,
-) -> PlanResult:
-    scene, guidance = check_inputs(scene, count, guidance)
-    service = studio.production
-    found = await anyio.to_thread.run_sync(partial(service.get, production))
-    if studio.genai.text_backend() is None:
-        raise StudioError(
-            "shots_plan needs Gemini, and no credentials are set. Set GEMINI_API_KEY (or GOOGLE_API_KEY), or "
-            "GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT (and GOOGLE_CLOUD_LOCATION), in the "
-            "server's environment and restart it. Without Gemini, write the shots yourself with shots_save."
-        )
-    existing = found.scenes.get(scene, [])
-    ledger, _ = await ledger_entries(studio, found.id, scene, None)
-    ledger = _grounding_entities(ledger, scene)
-    names = list(dict.fromkeys([*(e.entity for e in ledger if e.kind in ("character", "location")),
-                                *(c for s in existing for c in s.characters)]))
-    query = " ".join([f"scene {scene}", found.brief.logline, found.brief.tone, guidance or "", *names])
-    found_style, _ = await style_passages(studio, found.kit, [(query, PLAN_KINDS, [], PLAN_STYLE_K)])
-    style = fit_style(found_style)
+class ShotPlanner:
+    def __init__(
+        self, context: StudioContext, productions: ProductionService, kits: StyleService, ledger: LedgerService
+    ) -> None:
+        self._context = context
+        self._productions = productions
+        self._kits = kits
+        self._ledger = ledger
 
-    model = studio.settings.plan_model
-    rejected: list[str] = []
-    specs: list[ShotSpec] | None = None
-    for _attempt in range(2):
-        prompt = plan_prompt(found, scene, count, guidance, existing, ledger, style, rejected[-1] if rejected else None)
-        try:
-            plan = await generate_structured(
-                studio.genai, model, prompt, ShotPlan, system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE
+    async def plan(self, production: str, scene: str, count: int = 5, guidance: str | None = None) -> PlanResult:
+        scene, guidance = check_inputs(scene, count, guidance)
+        service = self._productions
+        found = await anyio.to_thread.run_sync(partial(service.get, production))
+        if self._context.genai.text_backend() is None:
+            raise StudioError(
+                "shots_plan needs Gemini, and no credentials are set. Set GEMINI_API_KEY (or GOOGLE_API_KEY), or "
+                "GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT (and GOOGLE_CLOUD_LOCATION), in the "
+                "server's environment and restart it. Without Gemini, write the shots yourself with shots_save."
             )
-            specs = validate_plan(plan, count)
-            break
-        except PlanRejected as exc:
-            reason = str(exc)
-        except GenerationError as exc:
-            if exc.kind != "malformed_response":
-                raise _generation_error(exc, model) from None
-            reason = exc.message
-        log.warning("shots_plan: %s's plan for %s/%s was refused: %s", model, found.id, scene, reason)
-        rejected.append(reason)
-    if specs is None:
-        raise StudioError(
-            f"{model}'s shot plan for scene {scene!r} did not validate twice, so nothing was saved. "
-            f"First answer: {rejected[0].rstrip('.')}. Second answer: {rejected[-1].rstrip('.')}. "
-            "Try again, add guidance, ask for fewer shots, or write the shots yourself with shots_save."
-        )
+        existing = found.scenes.get(scene, [])
+        ledger = _grounding_entities(ledger_entries(await self._ledger.load(found), scene, None), scene)
+        names = list(dict.fromkeys([*(e.entity for e in ledger if e.kind in ("character", "location")),
+                                    *(c for s in existing for c in s.characters)]))
+        query = " ".join([f"scene {scene}", found.brief.logline, found.brief.tone, guidance or "", *names])
+        found_style, _ = await style_passages(self._kits, found.kit, [(query, PLAN_KINDS, [], PLAN_STYLE_K)])
+        style = fit_style(found_style)
 
-    inputs: dict[str, Any] = {"production": production, "scene": scene, "count": count, "guidance": guidance,
-                              "model": model}
-    saved = await anyio.to_thread.run_sync(
-        lambda: service.save_scene(found.id, scene, specs, "gemini", tool="shots_plan", inputs=inputs)
-    )
-    return PlanResult(
-        production=saved.production, scene=saved.scene, model=model, brief_version=found.brief.version,
-        attempts=len(rejected) + 1, rejected=rejected, shots=saved.shots, added=saved.added, changed=saved.changed,
-        unchanged=saved.unchanged, removed=saved.removed, style_chunks=[h.id for h in style],
-        ledger_entities=[e.entity for e in ledger],
-    )
+        model = self._context.settings.plan_model
+        rejected: list[str] = []
+        specs: list[ShotSpec] | None = None
+        for _attempt in range(2):
+            prompt = plan_prompt(found, scene, count, guidance, existing, ledger, style, rejected[-1] if rejected else None)
+            try:
+                plan = await generate_structured(
+                    self._context.genai, model, prompt, ShotPlan, system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE
+                )
+                specs = validate_plan(plan, count)
+                break
+            except PlanRejected as exc:
+                reason = str(exc)
+            except GenerationError as exc:
+                if exc.kind != "malformed_response":
+                    raise _generation_error(exc, model) from None
+                reason = exc.message
+            log.warning("shots_plan: %s's plan for %s/%s was refused: %s", model, found.id, scene, reason)
+            rejected.append(reason)
+        if specs is None:
+            raise StudioError(
+                f"{model}'s shot plan for scene {scene!r} did not validate twice, so nothing was saved. "
+                f"First answer: {rejected[0].rstrip('.')}. Second answer: {rejected[-1].rstrip('.')}. "
+                "Try again, add guidance, ask for fewer shots, or write the shots yourself with shots_save."
+            )
+
+        inputs: dict[str, Any] = {"production": production, "scene": scene, "count": count, "guidance": guidance,
+                                  "model": model}
+        saved = await anyio.to_thread.run_sync(
+            lambda: service.save_scene(found.id, scene, specs, "gemini", tool="shots_plan", inputs=inputs)
+        )
+        return PlanResult(
+            production=saved.production, scene=saved.scene, model=model, brief_version=found.brief.version,
+            attempts=len(rejected) + 1, rejected=rejected, shots=saved.shots, added=saved.added, changed=saved.changed,
+            unchanged=saved.unchanged, removed=saved.removed, style_chunks=[h.id for h in style],
+            ledger_entities=[e.entity for e in ledger],
+        )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from server.errors import StudioError
+from core import StudioError
 
 PRICES_ENV = "STUDIO_PRICES_JSON"
 

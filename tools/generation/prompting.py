@@ -10,18 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
-import anyio
-
-from server.errors import StudioError
+from core import StudioError
+from tools.continuity import EntityState, Ledger
 from tools.generation.models import GroundedPrompt, Injection, InjectionKind, PromptTarget, Span
-from tools.production.models import BriefVersion, Production, Shot
-from tools.style.models import StyleHit, StyleKind
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.production import BriefVersion, Production, Shot
+from tools.style import StyleHit, StyleKind, StyleService
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +30,10 @@ ENTITY_KINDS: list[StyleKind] = [
 GENERAL_KINDS: list[StyleKind] = ["guide", "palette", "tone", "director_note", "location", "approved_shot"]
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    """An entity's continuity facts as of a scene (the continuity family's EntityState, as read here)."""
-
-    entity: str
-    kind: str
-    attributes: dict[str, str]
-    fact_ids: list[str] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, state: Any) -> LedgerEntry:
-        return cls(
-            entity=str(state.entity), kind=str(state.kind), attributes=dict(state.attributes),
-            fact_ids=list(getattr(state, "fact_ids", []) or []),
-            references=list(getattr(state, "references", []) or []),
-        )
-
-    def line(self) -> str:
-        facts = "; ".join(f"{k}: {v}" for k, v in sorted(self.attributes.items()) if v)
-        return f"{self.entity} ({self.kind}): {facts}"
+def ledger_line(state: EntityState) -> str:
+    """'Mara (character): coat: red wool; scar: left cheek' (attributes by name, for determinism)."""
+    facts = "; ".join(f"{k}: {v}" for k, v in sorted(state.attributes.items()) if v)
+    return f"{state.entity} ({state.kind}): {facts}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,19 +46,14 @@ def shot_entities(shot: Shot) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-async def ledger_entries(
-    studio: Studio, production: str, scene: str, entities: Sequence[str] | None
-) -> tuple[list[LedgerEntry], list[str]]:
-    """Continuity facts as of `scene` for `entities` (all when None), and warnings."""
-    from tools.continuity import ledger_as_of  # the continuity family imports this one's models
-
-    states = await ledger_as_of(studio, production, scene, list(entities) if entities is not None else None)
-    entries = [LedgerEntry.of(s) for s in states]
-    return [e for e in entries if any(v for v in e.attributes.values())], []
+def ledger_entries(ledger: Ledger, scene: str, entities: Sequence[str] | None) -> list[EntityState]:
+    """Continuity facts as of `scene` for `entities` (all when None); entities with no facts are left out."""
+    states = ledger.states(scene, list(entities) if entities is not None else None)
+    return [s for s in states if any(v for v in s.attributes.values())]
 
 
 async def style_passages(
-    studio: Studio, kit: str, queries: Sequence[tuple[str, Sequence[StyleKind], Sequence[str], int]]
+    kits: StyleService, kit: str, queries: Sequence[tuple[str, Sequence[StyleKind], Sequence[str], int]]
 ) -> tuple[list[StyleHit], list[str]]:
     """Run (query, kinds, entities, k) searches in order, dedupe by chunk id, keep query order.
 
@@ -91,7 +63,7 @@ async def style_passages(
     seen: set[str] = set()
     for query, kinds, entities, k in queries:
         try:
-            found = await studio.style.search(query[:1900], kit, list(kinds), list(entities), k)
+            found = await kits.search(query[:1900], kit, list(kinds), list(entities), k)
         except StudioError as exc:
             return hits, [f"No style passages from kit {kit!r}: {exc}"]
         ranked = sorted(found.hits, key=lambda h: (-h.score, h.id))
@@ -176,7 +148,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def assemble(
-    production: Production, shot: Shot, ledger: Sequence[LedgerEntry], style: Sequence[StyleHit],
+    production: Production, shot: Shot, ledger: Sequence[EntityState], style: Sequence[StyleHit],
     warnings: Sequence[str] = (),
 ) -> GroundedPrompt:
     """The prompt and negative prompt. Pure: everything it uses is in its arguments."""
@@ -215,7 +187,7 @@ def assemble(
         p.add(f"Continuity (as of scene {shot.scene}):\n")
         for entry in ledger:
             p.add("- ")
-            p.inject("ledger", f"ledger:{entry.kind}:{entry.entity}", one_line(entry.line()), entry.fact_ids)
+            p.inject("ledger", f"ledger:{entry.kind}:{entry.entity}", one_line(ledger_line(entry)), entry.fact_ids)
             p.add("\n")
 
     style_ids: list[str] = []
@@ -254,10 +226,8 @@ def assemble(
     )
 
 
-async def build_prompt(studio: Studio, production: str, shot_ref: str) -> GroundedPrompt:
-    """The grounded prompt for one shot ('<scene>/<number>') of a production, from its latest brief."""
-    service = studio.production
-    found, shot = await anyio.to_thread.run_sync(lambda: (service.get(production), service.shot(production, shot_ref)))
-    ledger, ledger_warnings = await ledger_entries(studio, found.id, shot.scene, shot_entities(shot))
-    style, style_warnings = await style_passages(studio, found.kit, style_queries(shot, found.brief))
-    return assemble(found, shot, ledger, style, [*ledger_warnings, *style_warnings])
+async def build_prompt(kits: StyleService, production: Production, shot: Shot, ledger: Ledger) -> GroundedPrompt:
+    """The grounded prompt for one shot of a production, from its latest brief, as the caller read them."""
+    entries = ledger_entries(ledger, shot.scene, shot_entities(shot))
+    style, warnings = await style_passages(kits, production.kit, style_queries(shot, production.brief))
+    return assemble(production, shot, entries, style, warnings)

@@ -1,14 +1,18 @@
 """Production family: productions, append-only briefs, shots, the event log, assets and spend.
 
-Other families use `studio.production` (a ProductionService) and the names below, nothing else."""
+Other families use the names below, nothing else: a `ProductionService` (handed to them as
+`productions`) and the models and helpers listed here."""
 
 from tools.production.assets import ASSET_URI, asset_id, asset_link
 from tools.production.base import digest
 from tools.production.errors import BudgetExceeded, Conflict, InvalidInput
+from tools.production.family import ProductionFamily
 from tools.production.models import (
+    SCENE_NAME,
     Asset,
     BriefVersion,
     Event,
+    IntExt,
     Production,
     SceneName,
     SceneSaved,
@@ -19,21 +23,22 @@ from tools.production.models import (
     parse_shot_ref,
     shot_ref,
 )
-from tools.production.register import register
-from tools.production.schema import MIGRATIONS
 from tools.production.service import ProductionService
+from tools.production.spend import check_budget
 from tools.production.validate import natural_key
 
 __all__ = [
     "ASSET_URI",
-    "MIGRATIONS",
+    "SCENE_NAME",
     "Asset",
     "BriefVersion",
     "BudgetExceeded",
     "Conflict",
     "Event",
+    "IntExt",
     "InvalidInput",
     "Production",
+    "ProductionFamily",
     "ProductionService",
     "SceneName",
     "SceneSaved",
@@ -43,9 +48,9 @@ __all__ = [
     "Spend",
     "asset_id",
     "asset_link",
+    "check_budget",
     "digest",
     "natural_key",
     "parse_shot_ref",
-    "register",
     "shot_ref",
 ]

@@ -10,19 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcp.types import ResourceLink
 
-from server.errors import NotFound
-from server.paths import confine
+from core import NotFound, Tx, confine
+from core import now_iso as now
 from tools.production import media
-from tools.production.base import ServiceBase, now
+from tools.production.base import ServiceBase
 from tools.production.errors import InvalidInput
 from tools.production.models import Asset, parse_shot_ref
-
-if TYPE_CHECKING:
-    from server.db import Tx
 
 ASSET_URI = "studio://assets/{asset}"
 
@@ -47,11 +44,11 @@ def asset_link(asset: Asset) -> ResourceLink:
 class AssetStore(ServiceBase):
     @property
     def media_dir(self) -> Path:
-        return self._studio.settings.data_dir / "media"
+        return self._context.settings.data_dir / "media"
 
     def save_asset(
         self,
-        production: str,
+        pid: str,
         shot: str | None,
         kind: str,
         mime_type: str,
@@ -64,13 +61,13 @@ class AssetStore(ServiceBase):
             raise InvalidInput("The asset is empty (0 bytes): there is nothing to save.")
         self._check_kind(kind, mime_type)
         prov = _provenance(provenance)
-        pid = self._check_refs(production, shot, parent)
+        self._check_refs(pid, shot, parent)
         sha, path = media.store_bytes(self.media_dir, data, media.extension(mime_type))
         return self._record(pid, shot, kind, mime_type, sha, len(data), path, prov, parent)
 
     def add_asset_file(
         self,
-        production: str,
+        pid: str,
         path: str,
         shot: str | None = None,
         provenance: dict[str, Any] | None = None,
@@ -79,14 +76,14 @@ class AssetStore(ServiceBase):
         roots: list[Path] | None = None,
     ) -> Asset:
         """Import an existing image or video file (a caller's path, so confined to the allowed roots)."""
-        source = confine(path, roots if roots is not None else self._studio.roots)
+        source = confine(path, roots if roots is not None else self._context.roots)
         if not source.is_file():
             raise InvalidInput(f"{path!r} is not a file: pass the path of an image or video file.")
         mime = mime_type or media.guess_mime(source)
         kind = "video" if mime.startswith("video/") else "image"
         self._check_kind(kind, mime)
         prov = {"imported_from": str(source), **_provenance(provenance)}
-        pid = self._check_refs(production, shot, parent)
+        self._check_refs(pid, shot, parent)
         sha, size, stored = media.store_file(self.media_dir, source, media.extension(mime))
         if size == 0:
             raise InvalidInput(f"{path!r} is empty (0 bytes): pass a real image or video file.")
@@ -119,9 +116,8 @@ class AssetStore(ServiceBase):
             )
         return path
 
-    def assets(self, production: str, shot: str | None = None) -> list[Asset]:
+    def assets(self, pid: str, shot: str | None = None) -> list[Asset]:
         with self._read() as tx:
-            pid = self.resolve(production, tx)
             if shot is None:
                 rows = tx.execute("SELECT * FROM assets WHERE production = ? ORDER BY created_at, id", (pid,))
             else:
@@ -139,9 +135,9 @@ class AssetStore(ServiceBase):
         if not mime_type.startswith(f"{kind}/"):
             raise InvalidInput(f"A {kind} asset needs a {kind}/* media type, not {mime_type!r}.")
 
-    def _check_refs(self, production: str, shot: str | None, parent: str | None) -> str:
+    def _check_refs(self, pid: str, shot: str | None, parent: str | None) -> None:
         with self._read() as tx:
-            pid = self.resolve(production, tx)
+            self.resolve(pid, tx)  # an unknown production is NotFound, not a foreign-key failure
             if shot is not None:
                 try:
                     scene, number = parse_shot_ref(shot)
@@ -154,7 +150,6 @@ class AssetStore(ServiceBase):
                     raise NotFound(f"No shot {shot!r} in production {pid!r}: save it with shots_save first.")
             if parent is not None:
                 self.asset(parent, tx=tx)
-        return pid
 
     def _record(
         self,
@@ -169,7 +164,7 @@ class AssetStore(ServiceBase):
         parent: str | None,
     ) -> Asset:
         aid = asset_id(pid, sha)
-        relative = path.relative_to(self._studio.settings.data_dir)
+        relative = path.relative_to(self._context.settings.data_dir)
         with self.state.transaction() as tx:
             tx.execute(
                 "INSERT INTO assets (id, production, shot, kind, mime_type, sha256, bytes, path, provenance, "
@@ -199,7 +194,7 @@ class AssetStore(ServiceBase):
             mime_type=row["mime_type"],
             sha256=row["sha256"],
             bytes=row["bytes"],
-            path=str((self._studio.settings.data_dir / row["path"]).resolve()),
+            path=str((self._context.settings.data_dir / row["path"]).resolve()),
             uri=ASSET_URI.format(asset=row["id"]),
             provenance=json.loads(row["provenance"]),
             parent=row["parent"],

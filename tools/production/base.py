@@ -1,4 +1,7 @@
-"""What every part of the production service shares: the state store and production lookup."""
+"""What every part of the production service shares: the state store and production lookup.
+
+Methods that take a production's *name* (tool inputs) resolve it once with `resolve`; methods
+that take `pid` expect an id already resolved (a `Production.id`) and never look it up again."""
 
 from __future__ import annotations
 
@@ -6,19 +9,10 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server.errors import NotFound
+from core import NotFound, StateStore, StudioContext, Tx
 from tools.production import validate
-
-if TYPE_CHECKING:
-    from server.app import Studio
-    from server.db import StateStore, Tx
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def digest(inputs: dict[str, Any]) -> str:
@@ -28,12 +22,12 @@ def digest(inputs: dict[str, Any]) -> str:
 
 
 class ServiceBase:
-    def __init__(self, studio: Studio) -> None:
-        self._studio = studio
+    def __init__(self, context: StudioContext) -> None:
+        self._context = context
 
     @property
     def state(self) -> StateStore:
-        return self._studio.state
+        return self._context.state
 
     def _tx(self, tx: Tx | None) -> AbstractContextManager[Tx]:
         """The caller's transaction when it passes one, else a new one."""

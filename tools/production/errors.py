@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from server.errors import NotFound, StudioError
+from core import NotFound, StudioError
 
 
 class InvalidInput(StudioError):

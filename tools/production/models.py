@@ -9,6 +9,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from core import NotFound
+from tools.production.errors import InvalidInput
+
 SCENE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
@@ -37,6 +40,21 @@ def parse_shot_ref(ref: str) -> tuple[str, int]:
     if not sep or not number.isdigit() or not SCENE_NAME.match(scene):
         raise ValueError(f"shot {ref!r} is not a shot reference: use '<scene>/<number>', e.g. '3/2'")
     return scene, int(number)
+
+
+def missing_shot(pid: str, ref: str, scene: str, numbers: list[int], scenes: list[str]) -> NotFound:
+    """The error for a shot that does not exist, saying what does (`scenes` in natural order)."""
+    if numbers:
+        listed = ", ".join(shot_ref(scene, n) for n in numbers[:20])
+        return NotFound(
+            f"No shot {ref!r} in production {pid!r}: scene {scene!r} has {listed}. "
+            "Shots are named '<scene>/<number>'."
+        )
+    have = f"its scenes are {', '.join(scenes[:20])}" if scenes else "it has no shots yet (save some with shots_save)"
+    return NotFound(
+        f"No shot {ref!r} in production {pid!r}: there is no scene {scene!r}; {have}. "
+        "Shots are named '<scene>/<number>', e.g. '3/2'."
+    )
 
 
 class ShotSpec(BaseModel):
@@ -116,6 +134,18 @@ class Production(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Things worth knowing, e.g. the kit has no material yet."
     )
+
+    def find_shot(self, ref: str) -> Shot:
+        """One of its shots by '<scene>/<number>', from what was read (no query); NotFound says what exists."""
+        try:
+            scene, number = parse_shot_ref(ref)
+        except ValueError as exc:
+            raise InvalidInput(f"{exc}: the scene name, a slash, then the shot number.") from None
+        shots = self.scenes.get(scene, [])
+        for shot in shots:
+            if shot.number == number:
+                return shot
+        raise missing_shot(self.id, ref, scene, [s.number for s in shots], list(self.scenes))
 
 
 class SceneSaved(BaseModel):

@@ -5,7 +5,7 @@ DELETE on them, so no code path (ours or a future one) can rewrite a brief or th
 
 from __future__ import annotations
 
-from server.db import Migration
+from core import Migration
 
 MIGRATIONS = [
     Migration(

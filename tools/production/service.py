@@ -4,7 +4,7 @@ Every method is synchronous (SQLite): call it from a worker thread. Each change 
 transaction together with its event row, so a failure leaves neither half a change nor an event
 claiming one. Methods that other families call inside their own transaction take `tx=`.
 Assets and spend live in `assets.py` and `spend.py`; this class exposes them too, so other
-families need only `studio.production`.
+families need only the one service (handed to them as `productions`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from server.errors import NotFound, StudioError
+from core import StudioError, Tx
+from core import now_iso as now
 from tools.production import validate
 from tools.production.assets import AssetStore
-from tools.production.base import digest, now
+from tools.production.base import digest
 from tools.production.errors import Conflict, InvalidInput, error_kind
 from tools.production.models import (
     BriefVersion,
@@ -27,14 +28,12 @@ from tools.production.models import (
     Shot,
     ShotSpec,
     ShotStatus,
+    missing_shot,
     parse_shot_ref,
     shot_ref,
 )
 from tools.production.spend import SpendLedger
-from tools.style.store import check_kit_name
-
-if TYPE_CHECKING:
-    from server.db import Tx
+from tools.style import check_kit_name
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ SHOT_STATUSES: frozenset[str] = frozenset(ShotStatus.__args__)  # type: ignore[a
 
 
 class ProductionService(AssetStore, SpendLedger):
-    """The production family's service, reachable by other families as `studio.production`."""
+    """The production family's service, handed to other families as `productions`."""
 
     # -- productions and briefs ----------------------------------------------------------------
 
@@ -179,17 +178,6 @@ class ProductionService(AssetStore, SpendLedger):
             created_at=row["created_at"],
         )
 
-    def brief(self, production: str, version: int | None = None) -> BriefVersion:
-        """The latest brief version, or a given one."""
-        with self._read() as tx:
-            briefs = self._briefs(tx, self.resolve(production, tx))
-        if version is None:
-            return briefs[-1]
-        for brief in briefs:
-            if brief.version == version:
-                return brief
-        raise NotFound(f"Production {production!r} has brief versions 1-{len(briefs)}, not {version}.")
-
     def _briefs(self, tx: Tx, pid: str) -> list[BriefVersion]:
         rows = tx.execute(
             "SELECT * FROM brief_versions WHERE production = ? ORDER BY version", (pid,)
@@ -285,30 +273,27 @@ class ProductionService(AssetStore, SpendLedger):
             removed=removed,
         )
 
-    def shot(self, production: str, ref: str, tx: Tx | None = None) -> Shot:
+    def shot(self, pid: str, ref: str, tx: Tx | None = None) -> Shot:
         """One shot by its '<scene>/<number>' ref; NotFound says what exists."""
         with self._tx(tx) as t:
-            pid = self.resolve(production, t)
             return self._shot(t, pid, ref)
 
-    def shots(self, production: str, scene: str | None = None) -> list[Shot]:
+    def shots(self, pid: str, scene: str | None = None) -> list[Shot]:
         with self._read() as tx:
-            return self._shots(tx, self.resolve(production, tx), scene)
+            return self._shots(tx, pid, scene)
 
-    def scenes(self, production: str) -> list[str]:
+    def scenes(self, pid: str) -> list[str]:
         """Scene names in natural order: '2' < '10' < '10a'."""
         with self._read() as tx:
-            pid = self.resolve(production, tx)
             rows = tx.execute("SELECT DISTINCT scene FROM shots WHERE production = ?", (pid,)).fetchall()
         return sorted((r["scene"] for r in rows), key=validate.natural_key)
 
-    def set_shot_status(self, production: str, ref: str, status: str, *, tx: Tx | None = None) -> Shot:
+    def set_shot_status(self, pid: str, ref: str, status: str, *, tx: Tx | None = None) -> Shot:
         if status not in SHOT_STATUSES:
             raise InvalidInput(
                 f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}."
             )
         with self._tx(tx) as t:
-            pid = self.resolve(production, t)
             shot = self._shot(t, pid, ref)
             t.execute(
                 "UPDATE shots SET status = ?, updated_at = ? "
@@ -333,25 +318,11 @@ class ProductionService(AssetStore, SpendLedger):
                 "SELECT number FROM shots WHERE production = ? AND scene = ? ORDER BY number", (pid, scene)
             )
         ]
-        if numbers:
-            listed = ", ".join(shot_ref(scene, n) for n in numbers[:20])
-            raise NotFound(
-                f"No shot {ref!r} in production {pid!r}: scene {scene!r} has {listed}. "
-                "Shots are named '<scene>/<number>'."
-            )
         scenes = sorted(
             {r["scene"] for r in tx.execute("SELECT scene FROM shots WHERE production = ?", (pid,))},
             key=validate.natural_key,
         )
-        have = (
-            f"its scenes are {', '.join(scenes[:20])}"
-            if scenes
-            else "it has no shots yet (save some with shots_save)"
-        )
-        raise NotFound(
-            f"No shot {ref!r} in production {pid!r}: there is no scene {scene!r}; {have}. "
-            "Shots are named '<scene>/<number>', e.g. '3/2'."
-        )
+        raise missing_shot(pid, ref, scene, numbers, scenes)
 
     def _shots(self, tx: Tx, pid: str, scene: str | None) -> list[Shot]:
         if scene is None:
@@ -367,7 +338,7 @@ class ProductionService(AssetStore, SpendLedger):
 
     def record_event(
         self,
-        production: str,
+        pid: str,
         tool: str,
         inputs: dict[str, Any],
         outcome: str = "ok",
@@ -386,7 +357,6 @@ class ProductionService(AssetStore, SpendLedger):
             detail=detail or {},
         )
         with self._tx(tx) as t:
-            pid = self.resolve(production, t)
             t.execute(
                 "INSERT INTO production_events (production, at, tool, actor, inputs_digest, outcome, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -428,10 +398,6 @@ class ProductionService(AssetStore, SpendLedger):
             )
         except Exception:
             log.exception("Could not record the failed %s call on %s", tool, pid)
-
-    def events(self, production: str, limit: int = RECENT_EVENTS) -> list[Event]:
-        with self._read() as tx:
-            return self._events(tx, self.resolve(production, tx), limit)
 
     def _events(self, tx: Tx, pid: str, limit: int) -> list[Event]:
         rows = tx.execute(

@@ -9,53 +9,46 @@ transition is idempotent, so a retried poll or a resumed job never counts twice.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from server.errors import NotFound, StudioError
-from tools.production.base import ServiceBase, now
+from core import NotFound, StudioError, Tx
+from core import now_iso as now
+from tools.production.base import ServiceBase
 from tools.production.errors import BudgetExceeded, InvalidInput
 from tools.production.models import Spend
-
-if TYPE_CHECKING:
-    from server.db import Tx
 
 # Below a hundredth of a cent, a difference is rounding, not overspend.
 EPSILON = 1e-6
 
 
+def check_budget(pid: str, current: Spend, estimate_usd: float) -> None:
+    """Raise BudgetExceeded, with the figures, if this estimate would take the production over budget."""
+    estimate = _amount("estimate_usd", estimate_usd)
+    if current.budget_usd is None:
+        return
+    total = current.spent_usd + current.committed_usd + estimate
+    if total > current.budget_usd + EPSILON:
+        raise BudgetExceeded(
+            f"This would exceed the budget of production {pid!r}: budget ${current.budget_usd:.2f}, "
+            f"spent ${current.spent_usd:.2f}, committed ${current.committed_usd:.2f} (pending jobs), "
+            f"this estimate ${estimate:.2f}, shortfall ${total - current.budget_usd:.2f}. Lower the cost "
+            "(shorter duration, fewer videos, a fast model, 720p, no audio), wait for or cancel pending "
+            "jobs, or raise the budget with brief_amend(production, note, budget_usd=...)."
+        )
+
+
 class SpendLedger(ServiceBase):
-    def spend(self, production: str, *, tx: Tx | None = None) -> Spend:
+    def spend(self, pid: str, *, tx: Tx | None = None) -> Spend:
         with self._tx(tx) as t:
-            pid = self.resolve(production, t)
             return self._spend(t, pid, self._budget(t, pid))
 
-    def check_budget(self, production: str, estimate_usd: float, *, tx: Tx | None = None) -> None:
-        """Raise BudgetExceeded, with the figures, if this estimate would take the production over budget."""
-        estimate = _amount("estimate_usd", estimate_usd)
-        with self._tx(tx) as t:
-            pid = self.resolve(production, t)
-            current = self._spend(t, pid, self._budget(t, pid))
-        if current.budget_usd is None:
-            return
-        total = current.spent_usd + current.committed_usd + estimate
-        if total > current.budget_usd + EPSILON:
-            raise BudgetExceeded(
-                f"This would exceed the budget of production {pid!r}: budget ${current.budget_usd:.2f}, "
-                f"spent ${current.spent_usd:.2f}, committed ${current.committed_usd:.2f} (pending jobs), "
-                f"this estimate ${estimate:.2f}, shortfall ${total - current.budget_usd:.2f}. Lower the cost "
-                "(shorter duration, fewer videos, a fast model, 720p, no audio), wait for or cancel pending "
-                "jobs, or raise the budget with brief_amend(production, note, budget_usd=...)."
-            )
+    def commit_spend(self, pid: str, job_id: str, estimate_usd: float, *, tx: Tx | None = None) -> Spend:
+        """Reserve a job's estimate against the budget; committing the same job again changes nothing.
 
-    def commit_spend(
-        self, production: str, job_id: str, estimate_usd: float, *, tx: Tx | None = None
-    ) -> Spend:
-        """Reserve a job's estimate against the budget; committing the same job again changes nothing."""
+        The budget is checked in the same transaction, so two concurrent commits cannot both squeeze under it."""
         estimate = _amount("estimate_usd", estimate_usd)
         if not job_id:
             raise InvalidInput("commit_spend needs a job id.")
         with self._tx(tx) as t:
-            pid = self.resolve(production, t)
             row = t.execute("SELECT production FROM spend_entries WHERE job_id = ?", (job_id,)).fetchone()
             if row is not None:
                 if row["production"] != pid:
@@ -63,7 +56,7 @@ class SpendLedger(ServiceBase):
                         f"Job {job_id!r} is already charged to production {row['production']!r}."
                     )
                 return self._spend(t, pid, self._budget(t, pid))
-            self.check_budget(pid, estimate, tx=t)
+            check_budget(pid, self._spend(t, pid, self._budget(t, pid)), estimate)
             t.execute(
                 "INSERT INTO spend_entries "
                 "(job_id, production, estimate_usd, actual_usd, status, updated_at) "

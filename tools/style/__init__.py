@@ -1,7 +1,21 @@
-"""Style family: kit ingestion, chunking, the embedder, the Chroma store and search."""
+"""Style family: kit ingestion, chunking, the embedder, the Chroma store and search.
 
-from tools.style.models import SearchResult, StyleHit
-from tools.style.register import register
-from tools.style.service import MIGRATIONS, StyleService
+Other families use the names below, nothing else: a `StyleService` (handed to them as `kits`)
+for search, kit lookups and brand palettes, and its models."""
 
-__all__ = ["MIGRATIONS", "SearchResult", "StyleHit", "StyleService", "register"]
+from tools.style.embedder import make_embedder
+from tools.style.family import StyleFamily
+from tools.style.models import SearchResult, StyleHit, StyleKind
+from tools.style.service import StyleService
+from tools.style.store import ChromaStore, check_kit_name
+
+__all__ = [
+    "ChromaStore",
+    "SearchResult",
+    "StyleFamily",
+    "StyleHit",
+    "StyleKind",
+    "StyleService",
+    "check_kit_name",
+    "make_embedder",
+]

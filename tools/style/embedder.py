@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import anyio
 
-from server.errors import StudioError
-
-if TYPE_CHECKING:
-    from tools.generation.client import GenAIClients
+from core import StudioError
+from core.genai import GenAIClients, GenerationError
 
 
 class EmbedderUnavailable(StudioError):
@@ -103,8 +101,6 @@ class GeminiEmbedder:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         from google.genai import types
-
-        from tools.generation.client import GenerationError
 
         try:
             client = self._clients.developer()

@@ -12,16 +12,12 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 import anyio
 
-from server.db import Migration
-from server.errors import NotFound, StudioError
-from server.faults import crash_point
-from server.paths import confine
+from core import Migration, NotFound, StudioContext, StudioError, confine, crash_point, now_iso
 from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError
@@ -39,9 +35,6 @@ from tools.style.models import (
 )
 from tools.style.readers import SUPPORTED_SUFFIXES, Document, effective_kind, is_sidecar, read_source, read_text
 from tools.style.store import ChromaStore, check_kit_name
-
-if TYPE_CHECKING:
-    from server.app import Studio
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +69,11 @@ class _SourcePlan:
 
 
 class StyleService:
-    def __init__(self, studio: Studio) -> None:
-        self._studio = studio
-        self.store = ChromaStore(studio.settings)
+    def __init__(self, context: StudioContext) -> None:
+        self._context = context
+        self.store = ChromaStore(context.settings)
         self.embedder: Embedder = make_embedder(
-            studio.settings.embedder, studio.genai, studio.settings.gemini_embedding_model
+            context.settings.embedder, context.genai, context.settings.gemini_embedding_model
         )
         self._write_lock = anyio.Lock()
         self._recovered = False
@@ -140,8 +133,8 @@ class StyleService:
         return self.store.collection(kit, self.embedder.name)
 
     def _collect_files(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
-        roots = [*self._studio.roots, *extra_roots]
-        limit = self._studio.settings.max_files_per_ingest
+        roots = [*self._context.roots, *extra_roots]
+        limit = self._context.settings.max_files_per_ingest
         files: list[Path] = []
         skipped: list[SkippedPath] = []
         for raw in raw_paths:
@@ -164,11 +157,11 @@ class StyleService:
                         f"{raw!r} holds more than {limit} ingestible files; nothing was ingested. Ingest its "
                         "subdirectories one at a time, or raise STUDIO_MAX_FILES_PER_INGEST."
                     )
-        max_bytes = int(self._studio.settings.max_file_mb * 1024 * 1024)
+        max_bytes = int(self._context.settings.max_file_mb * 1024 * 1024)
         for path in files:
             if path.stat().st_size > max_bytes:
                 raise StudioError(
-                    f"{path} is larger than {self._studio.settings.max_file_mb:g} MB; nothing was ingested. "
+                    f"{path} is larger than {self._context.settings.max_file_mb:g} MB; nothing was ingested. "
                     "Split it, or raise STUDIO_MAX_FILE_MB."
                 )
         return list(dict.fromkeys(files)), skipped
@@ -194,7 +187,7 @@ class StyleService:
             doc_entities = [Path(doc.source).stem.lower()]
         chunks = chunk_document(doc)
         ids = [chunk_id(kit, doc.source, chunk.text) for chunk in chunks]
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = now_iso("seconds")
         metadatas: list[dict[str, Any]] = []
         for chunk in chunks:
             meta: dict[str, Any] = {
@@ -243,14 +236,14 @@ class StyleService:
         """Write the changed sources under journal rows, so a crash in here is undone or finished on restart.
 
         New chunks of all sources go to Chroma in large batches: per-call overhead dominates small ones."""
-        with self._studio.state.transaction() as tx:
+        with self._context.state.transaction() as tx:
             tx.executemany(
                 "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
                 [(kit, p.source, json.dumps(p.old_ids), json.dumps(p.ids), p.started_at) for p in plans],
             )
         new = [(plan, n) for plan in plans for n in plan.missing]
-        for start in range(0, len(new), self._studio.settings.ingest_write_batch):
-            batch = new[start : start + self._studio.settings.ingest_write_batch]
+        for start in range(0, len(new), self._context.settings.ingest_write_batch):
+            batch = new[start : start + self._context.settings.ingest_write_batch]
             collection.upsert(
                 ids=[plan.ids[n] for plan, n in batch],
                 embeddings=[plan.vectors[n] for plan, n in batch],
@@ -264,7 +257,7 @@ class StyleService:
                 collection.update(ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept])
             if plan.stale:
                 collection.delete(ids=plan.stale)
-        with self._studio.state.transaction() as tx:
+        with self._context.state.transaction() as tx:
             tx.executemany("DELETE FROM style_pending WHERE kit = ? AND source = ?", [(kit, p.source) for p in plans])
 
     # -- recovery -------------------------------------------------------------------------------
@@ -276,7 +269,7 @@ class StyleService:
 
     def _recover(self) -> None:
         """Finish or undo source writes that a crash interrupted (see the module docstring)."""
-        for row in self._studio.state.query("SELECT kit, source, old_ids, new_ids FROM style_pending"):
+        for row in self._context.state.query("SELECT kit, source, old_ids, new_ids FROM style_pending"):
             kit, source = row["kit"], row["source"]
             old_ids, new_ids = set(json.loads(row["old_ids"])), set(json.loads(row["new_ids"]))
             try:
@@ -294,7 +287,7 @@ class StyleService:
                 if present - keep:
                     collection.delete(ids=sorted(present - keep))
                 log.warning("Interrupted ingest of %s into kit %s was %s.", source, kit, outcome)
-            with self._studio.state.transaction() as tx:
+            with self._context.state.transaction() as tx:
                 tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, source))
 
     # -- search ---------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import re
 import threading
 from typing import Any
 
-from server.errors import NotFound, StudioError
-from server.settings import Settings
+from core import NotFound, Settings, StudioError
 
 COLLECTION_PREFIX = "studio-kit-"
 KIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")

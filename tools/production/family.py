@@ -1,11 +1,12 @@
-"""The production family's MCP surface: five tools and the production and asset resources."""
+"""The production family: its service (handed to other families as `productions`) and its MCP
+surface, five tools and the production and asset resources."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from mcp.server import MCPServer
@@ -13,14 +14,12 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from server.errors import NotFound, StudioError
+from core import BackgroundTask, Migration, NotFound, StudioContext, StudioError
 from tools.production.assets import ASSET_URI, asset_link
 from tools.production.models import Asset, Production, SceneSaved, ShotSpec
 from tools.production.schema import MIGRATIONS
 from tools.production.service import ProductionService
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.style import StyleService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,10 +31,20 @@ SHOT_ITEMS_SCHEMA: dict[str, Any] = {
 assert "$defs" not in SHOT_ITEMS_SCHEMA, "ShotSpec must stay flat to be inlined in the shots_save schema"
 
 
-def register(server: MCPServer[Studio], studio: Studio) -> None:
-    service = ProductionService(studio)
-    studio.production = service
-    studio.migrations.extend(MIGRATIONS)
+class ProductionFamily:
+    name = "production"
+    migrations: Sequence[Migration] = MIGRATIONS
+    background: Sequence[BackgroundTask] = ()
+
+    def __init__(self, context: StudioContext, *, kits: StyleService) -> None:
+        self.productions = ProductionService(context)
+        self._kits = kits
+
+    def register(self, server: MCPServer[Any]) -> None:
+        register_tools(server, self.productions, self._kits)
+
+
+def register_tools(server: MCPServer[Any], service: ProductionService, kits: StyleService) -> None:
 
     async def logged(tool: str, production: str | None, inputs: dict[str, Any], fn: Callable[[], T]) -> T:
         """Run a change in a worker thread; a refused change is still logged on its production."""
@@ -67,7 +76,7 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         ] = None,
     ) -> Production:
         """Start a production with its brief (version 1). Briefs are never edited: amend with brief_amend."""
-        warnings = await kit_warnings(studio, kit)
+        warnings = await kit_warnings(kits, kit)
         inputs = {
             "name": name,
             "kit": kit,
@@ -175,10 +184,10 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
             raise ResourceError(f"Asset {asset}'s file could not be read: {exc.strerror}.") from None
 
 
-async def kit_warnings(studio: Studio, kit: str) -> list[str]:
+async def kit_warnings(kits: StyleService, kit: str) -> list[str]:
     """A note when the kit has no material yet (allowed: it can be ingested later); never fails."""
     try:
-        known = await studio.style.has_kit(kit)
+        known = await kits.has_kit(kit)
     except StudioError:
         return []
     except Exception as exc:  # retrieval being down must not block creating a production

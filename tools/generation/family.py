@@ -1,11 +1,11 @@
-"""The generation family's MCP surface: grounded prompts, Gemini shot plans and the plan_scene prompt.
-
-(Veo, images and cost register here too, each in its own section.)"""
+"""The generation family: grounded prompts, Gemini shot plans and the plan_scene prompt; Veo jobs,
+images and cost. It uses every other family, and no family uses it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -13,16 +13,16 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from server.errors import StudioError
-from tools.generation import jobs, pricing
-from tools.generation.images import generate_image
+from core import BackgroundTask, Migration, StudioContext, StudioError
+from tools.continuity import LedgerService, PromptChecker
+from tools.generation import pricing
+from tools.generation.images import ImageGenerator
 from tools.generation.models import GroundedPrompt, ImageResult, PlanResult, VideoJob, VideoJobList
-from tools.generation.planning import MAX_COUNT, plan_scene
+from tools.generation.planning import MAX_COUNT, ShotPlanner
 from tools.generation.prompting import build_prompt
-from tools.production import asset_link
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.generation.video import MAX_WAIT_S, MIGRATIONS, VideoJobs
+from tools.production import ProductionService, asset_link
+from tools.style import StyleService
 
 PLAN_SCENE_PROMPT = """\
 Plan scene {scene} of production {production}, then build a grounded prompt for each shot.
@@ -50,10 +50,34 @@ shot (shots_save) or the ledger (continuity_set) and build again; do not hand-ed
 """
 
 
-def register(server: MCPServer[Studio], studio: Studio) -> None:
+class GenerationFamily:
+    name = "generation"
+    migrations: Sequence[Migration] = MIGRATIONS
+
+    def __init__(
+        self, context: StudioContext, *, productions: ProductionService, kits: StyleService, ledger: LedgerService,
+        preflight: PromptChecker,
+    ) -> None:
+        self.productions = productions
+        self.kits = kits
+        self.ledger = ledger
+        self.planner = ShotPlanner(context, productions, kits, ledger)
+        self.images = ImageGenerator(context, productions, kits, ledger)
+        self.videos = VideoJobs(context, productions, kits, ledger, preflight)
+
+    @property
+    def background(self) -> Sequence[BackgroundTask]:
+        return [self.videos.poller.run]
+
+    def register(self, server: MCPServer[Any]) -> None:
+        register_tools(server, self)
+        register_media(server, self)
+
+
+def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
     async def logged_failure(production: str, tool: str, inputs: dict[str, Any], error: StudioError) -> None:
         """A refused change is still logged on its production (when it exists), like the production tools."""
-        await anyio.to_thread.run_sync(partial(studio.production.record_failure, production, tool, inputs, error))
+        await anyio.to_thread.run_sync(partial(family.productions.record_failure, production, tool, inputs, error))
 
     # -- grounded prompts and shot plans -------------------------------------------------------
 
@@ -67,7 +91,8 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         kit's top style passages; with a record of every injected piece and where it sits.
 
         Deterministic: the same shot, brief, ledger and kit give byte-identical prompts."""
-        return await build_prompt(studio, production, shot)
+        prod = await anyio.to_thread.run_sync(family.productions.get, production)
+        return await build_prompt(family.kits, prod, prod.find_shot(shot), await family.ledger.load(prod))
 
     @server.tool()
     async def shots_plan(
@@ -82,7 +107,7 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         saves them (replacing the scene's list). An invalid answer is asked for again once; nothing
         is saved unless a whole valid plan came back. Needs Gemini credentials; shots_save does not."""
         try:
-            return await plan_scene(studio, production, scene, count, guidance)
+            return await family.planner.plan(production, scene, count, guidance)
         except StudioError as exc:
             inputs = {"production": production, "scene": scene, "count": count, "guidance": guidance}
             await logged_failure(production, "shots_plan", inputs, exc)
@@ -93,18 +118,14 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         """Walk through planning a scene: brief, style, continuity, shots, then grounded prompts."""
         return PLAN_SCENE_PROMPT.format(production=production, scene=scene)
 
-    register_media(server, studio)
 
 
 # -- Veo jobs, images and cost -----------------------------------------------------------------
 
 
-def register_media(server: MCPServer[Studio], studio: Studio) -> None:
+def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
     """cost_estimate, video_generate, video_job, video_jobs, video_cancel and image_generate."""
-    service = jobs.JobService(studio)
-    studio.video_jobs = service
-    studio.migrations.extend(jobs.MIGRATIONS)
-    studio.background.append(service.run_poller)
+    service = family.videos
 
     def with_link(model: VideoJob | ImageResult) -> CallToolResult:
         """Structured result plus, when there is an asset, an MCP resource link to its bytes."""
@@ -163,7 +184,7 @@ def register_media(server: MCPServer[Studio], studio: Studio) -> None:
     async def video_job(
         job: Annotated[str, Field(description="Job id from video_generate, e.g. 'vj_0123456789abcdef'.")],
         ctx: Context,
-        wait_s: Annotated[float, Field(description=f"Wait up to this long (max {jobs.MAX_WAIT_S:g} s) for the "
+        wait_s: Annotated[float, Field(description=f"Wait up to this long (max {MAX_WAIT_S:g} s) for the "
                                                    "job to finish, with progress notifications.")] = 0,
     ) -> Annotated[CallToolResult, VideoJob]:
         """A video job's status and progress, and its asset (with a resource link) once done."""
@@ -202,4 +223,4 @@ def register_media(server: MCPServer[Studio], studio: Studio) -> None:
     ) -> Annotated[CallToolResult, ImageResult]:
         """Generate one still (Gemini native image output, or Imagen on Vertex) and save it as an asset,
         estimated and budget-checked first. The result links to the image."""
-        return with_link(await generate_image(studio, production, shot, prompt, reference_assets, aspect_ratio))
+        return with_link(await family.images.generate(production, shot, prompt, reference_assets, aspect_ratio))

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 import anyio
 from mcp.server.mcpserver import Context
 
-from server.errors import StudioError
+from core.errors import StudioError
 
 log = logging.getLogger(__name__)
 

@@ -1,21 +1,24 @@
-"""The continuity family's MCP surface: the ledger, the preflight check, the report and its review prompt.
+"""The continuity family: the ledger, the preflight check, the media check, the report and its review
+prompt. Other families get its `ledger` (LedgerService) and `preflight` (PromptChecker).
 
-`continuity_check_media` runs the weight-free media engine; its findings go through
-`record_findings` like everyone else's.
+`continuity_check_media` runs the weight-free media engine; its findings go through the
+findings store like everyone else's.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from server.paths import client_roots
+from core import BackgroundTask, Migration, StudioContext, client_roots
+from tools.continuity.judge import Judge
 from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
-from tools.continuity.media_check import MediaCheckResult, check_media
+from tools.continuity.media_check import MediaChecker, MediaCheckResult
 from tools.continuity.models import (
     ENTITY_KINDS,
     ContinuityGetResult,
@@ -23,12 +26,11 @@ from tools.continuity.models import (
     ContinuitySetResult,
     PromptCheck,
 )
-from tools.continuity.preflight import check_prompt
+from tools.continuity.prompt_check import PromptChecker
 from tools.continuity.report import MIGRATIONS as REPORT_MIGRATIONS
-from tools.continuity.report import continuity_report as build_report
-
-if TYPE_CHECKING:
-    from server.app import Studio
+from tools.continuity.report import FindingStore
+from tools.production import ProductionService
+from tools.style import StyleService
 
 MIGRATIONS = [*LEDGER_MIGRATIONS, *REPORT_MIGRATIONS]
 
@@ -57,10 +59,25 @@ Review the continuity of production {production!r}.
 """
 
 
-def register(server: MCPServer[Studio], studio: Studio) -> None:
-    service = LedgerService(studio)
-    studio.continuity = service
-    studio.migrations.extend(MIGRATIONS)
+class ContinuityFamily:
+    name = "continuity"
+    migrations: Sequence[Migration] = MIGRATIONS
+    background: Sequence[BackgroundTask] = ()
+
+    def __init__(self, context: StudioContext, *, productions: ProductionService, kits: StyleService) -> None:
+        self._context = context
+        self.ledger = LedgerService(context, productions)
+        self.findings = FindingStore(context)
+        judge = Judge(context, self.findings)
+        self.preflight = PromptChecker(self.findings, judge)
+        self.media = MediaChecker(productions, kits, self.ledger, self.findings, judge)
+
+    def register(self, server: MCPServer[Any]) -> None:
+        register_tools(server, self._context, self)
+
+
+def register_tools(server: MCPServer[Any], context: StudioContext, family: ContinuityFamily) -> None:
+    service = family.ledger
 
     @server.tool()
     async def continuity_set(
@@ -105,7 +122,11 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         """Preflight before generation: ledger facts as of the scene, the brief's must/must-not, and the
         neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix. With
         judge=true Gemini's judgment adds findings (source 'gemini'); if it fails, a note says why."""
-        return await check_prompt(studio, production, shot, prompt, scene=scene, judge=judge)
+        family.preflight.validate(shot, prompt, judge)
+        prod = await service.production(production)
+        ledger = await service.load(prod)
+        the_shot = prod.find_shot(shot) if shot is not None else None
+        return await family.preflight.check(prod, ledger, the_shot, prompt, scene=scene, judge=judge)
 
     @server.tool()
     async def continuity_check_media(
@@ -124,15 +145,16 @@ def register(server: MCPServer[Studio], studio: Studio) -> None:
         palette shifts and flicker; the kit's brand palette; the shot's entity reference images; and the
         transition from the previous approved shot. Weight-free (PyAV, scikit-image); judge=true adds
         Gemini's multimodal judgment (findings with source 'gemini')."""
-        roots = [*studio.roots, *await client_roots(ctx)]
-        return await check_media(studio, production, asset, path, shot, against, roots, judge=judge)
+        roots = [*context.roots, *await client_roots(ctx)]
+        return await family.media.check(production, asset, path, shot, against, roots, judge=judge)
 
     @server.tool()
     async def continuity_report(
         production: Annotated[str, Field(description="Production id or name.")],
     ) -> ContinuityReport:
         """Every continuity finding (preflight, media, gemini) across shots and assets, by shot then severity."""
-        return await build_report(studio, production)
+        prod = await service.production(production)
+        return await family.findings.report(prod.id)
 
     @server.prompt()
     def continuity_review(production: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,12 @@ class StateStore:
         return applied
 
     @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
+    def transaction(self) -> Iterator[Tx]:
         """One atomic unit of work: committed on success, rolled back on any exception."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self._conn)
+                yield Tx(self._conn)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -71,13 +71,18 @@ class StateStore:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call `callback` with every SQL statement this store runs (None stops): for tests and debugging."""
+        with self._lock:
+            self._conn.set_trace_callback(callback)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
 
-class _Tx:
-    """The connection as seen inside a transaction."""
+class Tx:
+    """The connection as seen inside a transaction (what `StateStore.transaction` yields)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -105,5 +110,3 @@ def _split_sql(script: str) -> list[str]:
         statements.append(current.strip())
     return [s for s in statements if s]
 
-
-Tx = _Tx  # the public name for a transaction handle, for type annotations

@@ -1,28 +1,34 @@
-"""The style family's MCP surface: four tools and the kit resources."""
+"""The style family: its service (what other families use, as `kits`) and its MCP surface, four
+tools and the kit resources."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import Field
 
-from server.errors import StudioError
-from server.paths import client_roots
+from core import BackgroundTask, Migration, StudioContext, StudioError, client_roots
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MIGRATIONS, StyleService
 
-if TYPE_CHECKING:
-    from server.app import Studio
+
+class StyleFamily:
+    name = "style"
+    migrations: Sequence[Migration] = MIGRATIONS
+    background: Sequence[BackgroundTask] = ()
+
+    def __init__(self, context: StudioContext) -> None:
+        self.kits = StyleService(context)
+
+    def register(self, server: MCPServer[Any]) -> None:
+        register_tools(server, self.kits)
 
 
-
-def register(server: MCPServer[Studio], studio: Studio) -> None:
-    service = StyleService(studio)
-    studio.style = service
-    studio.migrations.extend(MIGRATIONS)
+def register_tools(server: MCPServer[Any], service: StyleService) -> None:
 
     @server.tool()
     async def style_ingest(

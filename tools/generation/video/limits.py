@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from server.errors import StudioError
+from core import StudioError
 
 DEFAULT_MODEL = "veo-3.1-fast-generate-001"
 

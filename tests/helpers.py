@@ -1,0 +1,57 @@
+"""Helpers shared by the tests (fixtures live in conftest.py): in-process servers built from the real
+families, and calls through a real MCP client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+from mcp.types import CallToolResult
+
+from core import Settings, StudioContext
+from server.app import Families, build_families, serve_families
+from tools.production import ProductionService
+
+
+@dataclass
+class App:
+    """An in-process server and the families behind it, so a test can also reach a service directly."""
+
+    server: MCPServer[StudioContext]
+    context: StudioContext
+    families: Families
+
+    @property
+    def productions(self) -> ProductionService:
+        return self.families.production.productions
+
+
+def build_app(data_dir: Path, *serve: str) -> App:
+    """Every family built as the server builds them; only those named in `serve` offer their tools
+    (default: all), e.g. build_app(tmp, "production", "continuity")."""
+    context = StudioContext(Settings(data_dir=data_dir))
+    families = build_families(context)
+    served = [f for f in families.in_order() if not serve or f.name in serve]
+    return App(serve_families(context, served, name="studio-mcp-test"), context, families)
+
+
+def result_data(result: CallToolResult) -> dict[str, Any]:
+    """The structured result of a successful call; fails the test with the error text otherwise."""
+    if result.is_error:
+        pytest.fail(f"tool returned an error: {error_text(result)}")
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def call(client: Client, tool: str, args: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Call a tool (arguments as a dict, as keywords, or both) and return its structured result."""
+    return result_data(await client.call_tool(tool, {**(args or {}), **kwargs}))
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, f"expected an error, got {result.structured_content}"
+    return " ".join(getattr(c, "text", "") for c in result.content)
