@@ -1,4 +1,4 @@
-"""`continuity_check_prompt`, and the preflight `video_generate` runs: the pure rules (preflight.py) over
+"""`continuity_check_prompt`, and the preflight `video_generate` runs: the pure rules (preflight/) over
 the ledger as of the shot's scene, the brief and the neighbouring shots, with the findings stored.
 
 Callers pass what they already hold (the production, its ledger, the shot): nothing is read twice.
