@@ -15,6 +15,7 @@ import argparse
 import random
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -70,7 +71,8 @@ def raw_query_latencies(data_dir: Path, queries: list[str]) -> list[float]:
     for query in queries:
         start = time.perf_counter()
         [vector] = embedder.embed_sync([query])
-        collection.query(query_embeddings=[vector], n_results=5, include=["documents", "metadatas", "distances"])
+        query_embeddings: list[Sequence[float]] = [vector]
+        collection.query(query_embeddings=query_embeddings, n_results=5, include=["documents", "metadatas", "distances"])
         latencies.append(time.perf_counter() - start)
     return latencies
 
@@ -91,11 +93,11 @@ async def main(chunks: int, n_queries: int) -> None:
             first = await client.call_tool("style_ingest", {"kit": "bench", "paths": ["corpus"]})
             first_s = time.perf_counter() - start
             assert not first.is_error, first.content
-            added = first.structured_content["chunks_added"]  # type: ignore[index]
+            added = first.structured_content["chunks_added"]
             start = time.perf_counter()
             again = await client.call_tool("style_ingest", {"kit": "bench", "paths": ["corpus"]})
             again_s = time.perf_counter() - start
-            assert again.structured_content["chunks_added"] == 0  # type: ignore[index]
+            assert again.structured_content["chunks_added"] == 0
             for query in queries[:10]:
                 await client.call_tool("style_search", {"query": query, "kit": "bench"})
             for query in queries:

@@ -352,7 +352,7 @@ async def test_bad_scene_name_and_unknown_shots_explain_the_form(tmp_path: Path)
         assert read.find_shot("3/2") == await in_thread(lambda: service.shot("lantern-ferry", "3/2"))
         for ref in ("3/9", "7/1", "shot three"):
             with pytest.raises(StudioError) as from_query:
-                await in_thread(lambda ref=ref: service.shot("lantern-ferry", ref))
+                await in_thread(partial(service.shot, "lantern-ferry", ref))
             with pytest.raises(StudioError) as from_read:
                 read.find_shot(ref)
             assert str(from_read.value) == str(from_query.value)

@@ -283,7 +283,7 @@ async def test_timeout_is_an_error_and_changes_nothing(gemini_server: RunningSer
 async def test_bad_input_is_refused_before_calling_gemini(gemini_server: RunningServer, fake: FakeGemini) -> None:
     async with gemini_server.client() as client:
         pid, before = await _with_saved_scene(client, "Gen Plan Bad Input")
-        cases = [
+        cases: list[tuple[dict[str, Any], list[str]]] = [
             ({"production": "gen-no-such-film", "scene": "1"}, ["gen-no-such-film", "production_create"]),
             ({"production": pid, "scene": "bad scene!"}, ["not a valid scene name"]),
             ({"production": pid, "scene": "5", "count": 0}, ["count=0", "1 to 30"]),

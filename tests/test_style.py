@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ KNOWN_ANSWERS = [
     ("camera movement rules for the film", "style_bible.md", []),
     ("typeface for title cards", "brand_palette.json", []),
 ]
+
+# A chunk of another embedder's size (3 dimensions), for the mismatch test.
+FOREIGN_VECTOR: list[Sequence[float]] = [[0.0, 0.0, 0.0]]
 
 
 def _schema_has_ref(schema: Any) -> bool:
@@ -239,7 +243,7 @@ async def test_kit_built_by_another_embedder_is_refused(chroma_server_mcp: Runni
         "studio-kit-foreign",
         metadata={"kit": "foreign", "embedder": "gemini/gemini-embedding-001"},
         embedding_function=None,
-    ).add(ids=["x"], embeddings=[[0.0] * 3], documents=["a foreign chunk"], metadatas=[{"source": "f.md"}])
+    ).add(ids=["x"], embeddings=FOREIGN_VECTOR, documents=["a foreign chunk"], metadatas=[{"source": "f.md"}])
     async with chroma_server_mcp.client() as client:
         for tool, args in [
             ("style_search", {"query": "coat", "kit": "foreign"}),
@@ -290,7 +294,7 @@ async def test_client_roots_extend_the_allowed_roots(tmp_path: Path) -> None:
     async with Client(stdio_params(work, work / "data")) as client:
         assert "outside the allowed roots" in error_text(await client.call_tool("style_ingest", args))
 
-    async def offer_roots(_context: object) -> types.ListRootsResult:
+    async def offer_roots(context: Any) -> types.ListRootsResult:
         return types.ListRootsResult(roots=[types.Root(uri=elsewhere.as_uri(), name="client project")])
 
     # Roots are a handshake-era capability (deprecated in 2026-07-28), so this client speaks that protocol.
