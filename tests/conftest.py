@@ -108,6 +108,24 @@ def make_workdir(root: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No real credentials or settings of this machine reach an in-process server."""
+    for name in list(os.environ):
+        if name.startswith(("GOOGLE_", "GEMINI_", "STUDIO_")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.fixture
+def fake_env(fake: FakeGemini, clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """An in-process server whose google-genai clients reach the fake (credentials still to set)."""
+    fake.reset()
+    clean_env.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+    clean_env.setenv("GOOGLE_VERTEX_BASE_URL", fake.url)
+    return clean_env
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeGemini]:
     """A fake Gemini/Vertex API on a loopback port, in a thread of the test process."""

@@ -55,3 +55,33 @@ async def call(client: Client, tool: str, args: dict[str, Any] | None = None, **
 def error_text(result: CallToolResult) -> str:
     assert result.is_error, f"expected an error, got {result.structured_content}"
     return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def make_production(
+    client: Client,
+    name: str,
+    *,
+    kit: str | None = None,
+    logline: str = "A ferry pilot carries lanterns across a dark harbour.",
+    tone: str = "quiet, warm",
+    must: list[str] | None = None,
+    must_not: list[str] | None = None,
+    budget_usd: float | None = None,
+    shots: dict[str, list[dict[str, Any]]] | None = None,
+) -> str:
+    """Create a production (kit default '<slug>-kit') and save the shot lists given by scene; its id."""
+    created = await call(
+        client,
+        "production_create",
+        name=name,
+        kit=kit or f"{name.lower().replace(' ', '-')}-kit",
+        logline=logline,
+        tone=tone,
+        must=must or [],
+        must_not=must_not or [],
+        budget_usd=budget_usd,
+    )
+    pid = str(created["id"])
+    for scene, scene_shots in (shots or {}).items():
+        await call(client, "shots_save", production=pid, scene=scene, shots=scene_shots)
+    return pid

@@ -15,8 +15,8 @@ import pytest
 from mcp import Client
 
 from tests.conftest import RunningServer, make_workdir, start_http_server, stop
-from tests.helpers import call, error_text
 from tests.fake_gemini import FakeGemini
+from tests.helpers import call, error_text, make_production
 from tools.generation.models import PlannedShot
 from tools.production.models import ShotSpec
 
@@ -71,23 +71,14 @@ def _clean(fake: FakeGemini) -> None:
     fake.reset()
 
 
-async def make_production(client: Client, name: str, kit: str = KIT) -> str:
+async def ferry_production(client: Client, name: str, kit: str = KIT) -> str:
     if kit == KIT and KIT not in _ingested:
         await call(client, "style_ingest", {"kit": KIT, "paths": ["sample_kit"]})
         _ingested.add(KIT)
-    created = await call(
-        client,
-        "production_create",
-        {
-            "name": name,
-            "kit": kit,
-            "logline": LOGLINE,
-            "tone": "hushed wonder with an ache underneath",
-            "must": MUST,
-            "must_not": MUST_NOT,
-        },
+    return await make_production(
+        client, name, kit=kit, logline=LOGLINE, tone="hushed wonder with an ache underneath", must=MUST,
+        must_not=MUST_NOT,
     )
-    return str(created["id"])
 
 
 async def scene_shots(client: Client, pid: str, scene: str) -> list[dict[str, Any]]:
@@ -106,7 +97,7 @@ def test_response_schema_mirrors_shot_spec() -> None:
 
 async def test_plan_a_scene_grounded_in_brief_kit_and_ledger(gemini_server: RunningServer, fake: FakeGemini) -> None:
     async with gemini_server.client() as client:
-        pid = await make_production(client, "Gen Plan Grounded")
+        pid = await ferry_production(client, "Gen Plan Grounded")
         await call(
             client,
             "continuity_set",
@@ -149,7 +140,7 @@ async def test_plan_a_scene_grounded_in_brief_kit_and_ledger(gemini_server: Runn
 
 async def test_an_invalid_answer_is_refused_and_asked_again(gemini_server: RunningServer, fake: FakeGemini) -> None:
     async with gemini_server.client() as client:
-        pid = await make_production(client, "Gen Plan Retry Once")
+        pid = await ferry_production(client, "Gen Plan Retry Once")
         duplicate = plan(2)
         duplicate["shots"][1]["number"] = 1
         fake.script_json(MODEL, duplicate)
@@ -162,7 +153,7 @@ async def test_an_invalid_answer_is_refused_and_asked_again(gemini_server: Runni
 
 
 async def _with_saved_scene(client: Client, name: str) -> tuple[str, list[dict[str, Any]]]:
-    pid = await make_production(client, name, kit="gen-no-kit")
+    pid = await ferry_production(client, name, kit="gen-no-kit")
     await call(
         client,
         "shots_save",
@@ -227,7 +218,7 @@ async def test_transient_faults_are_retried(
     fault: dict[str, Any],
 ) -> None:
     async with gemini_server.client() as client:
-        pid = await make_production(client, f"Gen Plan Transient {next(_names)}", kit="gen-no-kit")
+        pid = await ferry_production(client, f"Gen Plan Transient {next(_names)}", kit="gen-no-kit")
         fake.add_fault(":generateContent", **fault)
         fake.script_json(MODEL, plan(2))
         result = await call(client, "shots_plan", {"production": pid, "scene": "1", "count": 2})

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, SecretStr
 
-from tests.fake_gemini import FakeGemini, FakeGeminiControl, FakeGeminiProcess, embedding_for
 from core.genai import (
     GenAIClients,
     GenAISettings,
@@ -24,6 +23,8 @@ from core.genai import (
     generate_text,
     map_operation_error,
 )
+from tests.conftest import REPO
+from tests.fake_gemini import FakeGemini, FakeGeminiControl, FakeGeminiProcess, embedding_for
 
 DEV_KEY = "AIzaFAKEdeveloperKEY0123456789abcdefghijk"  # shaped like a real key, on purpose
 VERTEX_KEY = "vertex-express-secret-42"
@@ -492,7 +493,7 @@ def test_process_prints_only_its_url() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=REPO,
     )
     try:
         assert process.stdout is not None

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_workdir, start_http_server, stop
-from tests.helpers import error_text, result_data
 from tests.fake_gemini import FakeGemini
+from tests.helpers import error_text, result_data
 
 FAST = {"STUDIO_GENAI_MAX_RETRIES": "1", "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.01", "STUDIO_GENAI_TIMEOUT_S": "10"}
 

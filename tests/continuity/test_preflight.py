@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.helpers import error_text, result_data
-from tests.test_continuity_ledger import make_server
+from tests.helpers import build_app, call, error_text, make_production
 
-BRIEF = {
-    "name": "Preflight Ferry", "kit": "lumen-moss", "logline": "A pilot ferries lanterns across a dark harbour.",
-    "tone": "quiet, warm", "must": ["lantern"], "must_not": ["logos"],
-}
 MARA = "Mara, in her red wool jacket, lifts a lantern"
 
 
@@ -75,13 +70,12 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
 }
 
 
-async def call(c: Client, tool: str, **args: Any) -> dict[str, Any]:
-    return result_data(await c.call_tool(tool, args))
-
-
-async def make_production(c: Client, name: str = "Preflight Ferry") -> str:
-    pid = str((await call(c, "production_create", **{**BRIEF, "name": name}))["id"])
-    await call(c, "shots_save", production=pid, scene="12", shots=[shot(1, f"{MARA}.", characters=["Mara"])])
+async def preflight_production(c: Client, name: str = "Preflight Ferry") -> str:
+    """A production whose brief must have a lantern and no logos, with Mara, Ode and a map in the ledger."""
+    pid = await make_production(
+        c, name, kit="lumen-moss", logline="A pilot ferries lanterns across a dark harbour.", must=["lantern"],
+        must_not=["logos"], shots={"12": [shot(1, f"{MARA}.", characters=["Mara"])]},
+    )
     await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                attributes={"jacket": "red wool", "scar": "left cheek", "hair": "short black"})
     await call(c, "continuity_set", production=pid, entity="Ode", kind="character", attributes={"hat": "grey cap"})
@@ -98,8 +92,8 @@ def rules(check: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("rule", list(CASES))
 async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: str) -> None:
     violation, control = CASES[rule]
-    async with Client(make_server(tmp_path).server) as c:
-        pid = await make_production(c)
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c)
         await call(c, "shots_save", production=pid, scene="3", shots=violation)
         await call(c, "shots_save", production=pid, scene="4", shots=control)
         ref = len(violation)
@@ -117,8 +111,8 @@ async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: 
 
 
 async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
-        pid = await make_production(c)
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c)
         text = "Mara unfolds the torn map under the lantern."
         await call(c, "shots_save", production=pid, scene="5", shots=[shot(1, text, characters=["Mara"])])
         await call(c, "shots_save", production=pid, scene="12", shots=[shot(1, text, characters=["Mara"])])
@@ -132,8 +126,8 @@ async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> No
 
 
 async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
-        pid = await make_production(c)
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c)
         ok = ("Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
               "No logos on the hull.\nAvoid: lens flare; logos.")
         assert rules(await call(c, "continuity_check_prompt", production=pid, prompt=ok, scene="12")) == set()
@@ -151,8 +145,8 @@ async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path
 
 
 async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
-        pid = await make_production(c)
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c)
         await call(c, "shots_save", production=pid, scene="3", shots=CASES["attribute_mismatch"][0])
         await call(c, "shots_save", production=pid, scene="10", shots=CASES["must_missing"][0])
         await call(c, "continuity_check_prompt", production=pid, shot="10/1")
@@ -169,8 +163,8 @@ async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: 
 
 
 async def test_bad_inputs(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
-        pid = await make_production(c)
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c)
         cases = [
             ({"production": pid}, "Nothing to check"),
             ({"production": pid, "prompt": "   "}, "prompt is empty"),

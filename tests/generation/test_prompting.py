@@ -9,7 +9,7 @@ from typing import Any
 from mcp import Client
 
 from tests.conftest import RunningServer
-from tests.helpers import call, error_text
+from tests.helpers import call, error_text, make_production
 
 KIT = "gen-prompt-kit"
 MUST = ["Mara's scar stays over her LEFT eyebrow", "rain falls upper left to lower right"]
@@ -44,21 +44,11 @@ async def ensure_kit(client: Client) -> None:
         _ingested.add(KIT)
 
 
-async def make_production(client: Client, name: str, kit: str = KIT, shots: list[dict[str, Any]] = SHOTS) -> str:
-    created = await call(
-        client,
-        "production_create",
-        {
-            "name": name,
-            "kit": kit,
-            "logline": "A young deckhand keeps the lanterns lit on the last night ferry.",
-            "tone": "hushed wonder with an ache underneath",
-            "must": MUST,
-            "must_not": MUST_NOT,
-        },
+async def ferry_production(client: Client, name: str, kit: str = KIT, shots: list[dict[str, Any]] = SHOTS) -> str:
+    return await make_production(
+        client, name, kit=kit, logline="A young deckhand keeps the lanterns lit on the last night ferry.",
+        tone="hushed wonder with an ache underneath", must=MUST, must_not=MUST_NOT, shots={"1": shots},
     )
-    await call(client, "shots_save", {"production": created["id"], "scene": "1", "shots": shots})
-    return str(created["id"])
 
 
 def where(result: dict[str, Any], injection: dict[str, Any]) -> str:
@@ -74,7 +64,7 @@ def assert_spans_true(result: dict[str, Any]) -> None:
 async def test_prompt_build_injects_brief_shot_and_style_where_it_says(embedded_server: RunningServer) -> None:
     async with embedded_server.client() as client:
         await ensure_kit(client)
-        pid = await make_production(client, "Gen Prompt Grounding")
+        pid = await ferry_production(client, "Gen Prompt Grounding")
         result = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
 
         assert result["shot"] == "1/1" and result["brief_version"] == 1 and result["duration_s"] == 6
@@ -140,7 +130,7 @@ async def test_prompt_build_injects_brief_shot_and_style_where_it_says(embedded_
 async def test_prompt_build_is_deterministic(embedded_server: RunningServer) -> None:
     async with embedded_server.client() as client:
         await ensure_kit(client)
-        pid = await make_production(client, "Gen Prompt Determinism")
+        pid = await ferry_production(client, "Gen Prompt Determinism")
         first = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         second = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         assert first["prompt"] == second["prompt"] and first["negative_prompt"] == second["negative_prompt"]
@@ -155,7 +145,7 @@ async def test_amended_brief_changes_the_next_prompt_and_keeps_the_old_version(
 ) -> None:
     async with embedded_server.client() as client:
         await ensure_kit(client)
-        pid = await make_production(client, "Gen Prompt Amend")
+        pid = await ferry_production(client, "Gen Prompt Amend")
         before = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         await call(
             client,
@@ -185,7 +175,7 @@ async def test_amended_brief_changes_the_next_prompt_and_keeps_the_old_version(
 
 async def test_prompt_build_without_kit_material_still_builds(embedded_server: RunningServer) -> None:
     async with embedded_server.client() as client:
-        pid = await make_production(client, "Gen Prompt No Kit", kit="gen-never-ingested")
+        pid = await ferry_production(client, "Gen Prompt No Kit", kit="gen-never-ingested")
         result = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         assert result["style_chunks"] == [] and not [i for i in result["injections"] if i["kind"] == "style"]
         assert any("gen-never-ingested" in w for w in result["warnings"])
@@ -194,7 +184,7 @@ async def test_prompt_build_without_kit_material_still_builds(embedded_server: R
 
 async def test_prompt_build_bad_input(embedded_server: RunningServer) -> None:
     async with embedded_server.client() as client:
-        pid = await make_production(client, "Gen Prompt Errors", kit="gen-never-ingested")
+        pid = await ferry_production(client, "Gen Prompt Errors", kit="gen-never-ingested")
         before = await call(client, "production_get", {"production": pid})
 
         text = error_text(await client.call_tool("prompt_build", {"production": "gen-no-such-film", "shot": "1/1"}))
@@ -213,7 +203,7 @@ async def test_prompt_build_bad_input(embedded_server: RunningServer) -> None:
 
 async def test_prompt_build_injects_continuity_facts(embedded_server: RunningServer) -> None:
     async with embedded_server.client() as client:
-        pid = await make_production(client, "Gen Prompt Ledger", kit="gen-never-ingested")
+        pid = await ferry_production(client, "Gen Prompt Ledger", kit="gen-never-ingested")
         await call(
             client,
             "continuity_set",

@@ -4,24 +4,15 @@ unknown models refused; production_get shows spent, committed and remaining."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from core import Settings
 from server.app import build_server
-from core.settings import Settings
 from tests.helpers import error_text, result_data
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith(("GOOGLE_", "GEMINI_", "STUDIO_")):
-            monkeypatch.delenv(name)
-    return monkeypatch
 
 
 async def test_video_and_image_estimates_carry_their_source(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from PIL import Image
 
 from bench.synthetic_clips import make_clip
 from tests.conftest import RunningServer, make_workdir, start_http_server, stop
-from tests.helpers import call, error_text
 from tests.fake_gemini import FakeGemini
+from tests.helpers import call, error_text, make_production
 from tools.continuity.judge import MAX_INLINE_BYTES
 from tools.production import asset_id
 
@@ -123,36 +123,18 @@ def _clean(fake: FakeGemini) -> None:
 
 async def setup_production(client: Client, prefix: str, second_shot: str = BLUE_SHOT) -> str:
     name = f"judge-{prefix}-{next(_names)}"
-    pid = (
-        await call(
-            client,
-            "production_create",
-            {
-                "name": name,
-                "kit": f"{name}-kit",
-                "logline": "A deckhand's last night crossing.",
-                "tone": "quiet, cold",
-                "must": ["Mara's scar stays over her LEFT eyebrow"],
-                "must_not": ["modern smartphones"],
-            },
-        )
-    )["id"]
-    await call(
-        client,
-        "shots_save",
+    shots = [
         {
-            "production": pid,
-            "scene": "3",
-            "shots": [
-                {
-                    "number": 1,
-                    "description": "Mara coils rope on the deck, walking left to right.",
-                    "characters": ["Mara"],
-                    "duration_s": 4,
-                },
-                {"number": 2, "description": second_shot, "characters": ["Mara"], "duration_s": 4},
-            ],
+            "number": 1,
+            "description": "Mara coils rope on the deck, walking left to right.",
+            "characters": ["Mara"],
+            "duration_s": 4,
         },
+        {"number": 2, "description": second_shot, "characters": ["Mara"], "duration_s": 4},
+    ]
+    pid = await make_production(
+        client, name, logline="A deckhand's last night crossing.", tone="quiet, cold",
+        must=["Mara's scar stays over her LEFT eyebrow"], must_not=["modern smartphones"], shots={"3": shots},
     )
     await call(
         client,

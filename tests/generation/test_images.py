@@ -4,7 +4,6 @@ saved as assets with provenance and a resource link, estimated and budget-checke
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,48 +11,23 @@ import pytest
 from mcp import Client
 from mcp.types import BlobResourceContents, ResourceLink
 
+from core import Settings
 from server.app import build_server
-from core.settings import Settings
-from tests.helpers import call, error_text, result_data
 from tests.fake_gemini import FakeGemini
+from tests.helpers import call, error_text, make_production, result_data
 
 KEY = "image-test-key"
 
 
 @pytest.fixture
-def env(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    fake.reset()
-    for name in list(os.environ):
-        if name.startswith(("GOOGLE_", "GEMINI_", "STUDIO_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
-    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", fake.url)
-    return monkeypatch
+def env(fake_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    return fake_env
 
 
 async def production(client: Client, name: str, budget: float | None = 5.0) -> str:
-    created = await call(
-        client,
-        "production_create",
-        {
-            "name": name,
-            "kit": "image-kit",
-            "logline": "A lighthouse keeper's last night.",
-            "tone": "still",
-            "must_not": ["text overlays"],
-            "budget_usd": budget,
-        },
-    )
-    await call(
-        client,
-        "shots_save",
-        {
-            "production": created["id"],
-            "scene": "1",
-            "shots": [{"number": 1, "description": "The lighthouse lamp turns over a black sea.", "duration_s": 8}],
-        },
-    )
-    return str(created["id"])
+    lamp = {"number": 1, "description": "The lighthouse lamp turns over a black sea.", "duration_s": 8}
+    return await make_production(client, name, kit="image-kit", logline="A lighthouse keeper's last night.",
+                                 tone="still", must_not=["text overlays"], budget_usd=budget, shots={"1": [lamp]})
 
 
 async def test_gemini_native_image_is_saved_with_provenance_and_a_link(

@@ -15,11 +15,11 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import BlobResourceContents, ResourceLink
 
+from core import Settings
 from server.app import build_server
-from core.settings import Settings
 from tests.conftest import make_workdir, start_http_server, stop
-from tests.helpers import build_app, call, error_text, result_data
 from tests.fake_gemini import FakeGemini, FakeGeminiProcess
+from tests.helpers import build_app, call, error_text, make_production, result_data
 
 KEY = "vertex-express-test-key"
 SHOTS = [
@@ -47,35 +47,20 @@ def _clean(fake: FakeGemini) -> None:
 
 
 @pytest.fixture
-def env(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def env(fake: FakeGemini, fake_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """The in-process server reads its credentials and poll settings from the environment."""
-    for name in list(os.environ):
-        if name.startswith(("GOOGLE_", "GEMINI_", "STUDIO_")):
-            monkeypatch.delenv(name)
     for name, value in genai_env(fake.url).items():
-        monkeypatch.setenv(name, value)
-    return monkeypatch
+        fake_env.setenv(name, value)
+    return fake_env
 
 
 def in_process(tmp_path: Path) -> Client:
     return Client(build_server(Settings(data_dir=tmp_path / "data")))
 
 
-async def make_production(client: Client, name: str, budget: float | None = 20.0) -> str:
-    created = await call(
-        client,
-        "production_create",
-        {
-            "name": name,
-            "kit": "veo-test-kit",
-            "logline": "A ferry pilot carries lanterns across a dark harbour.",
-            "tone": "quiet, warm",
-            "must_not": ["modern smartphones"],
-            "budget_usd": budget,
-        },
-    )
-    await call(client, "shots_save", {"production": created["id"], "scene": "1", "shots": SHOTS})
-    return str(created["id"])
+async def veo_production(client: Client, name: str, budget: float | None = 20.0) -> str:
+    return await make_production(client, name, kit="veo-test-kit", must_not=["modern smartphones"],
+                                 budget_usd=budget, shots={"1": SHOTS})
 
 
 async def wait_final(client: Client, job: str, limit_s: float = 30) -> dict[str, Any]:
@@ -103,7 +88,7 @@ async def test_generate_wait_with_progress_and_read_the_asset(
         seen.append((progress, total, message))
 
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Flow")
+        pid = await veo_production(client, "Veo Flow")
         built = await call(client, "prompt_build", {"production": pid, "shot": "1/1"})
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1", "seed": 7})
         assert job["status"] == "pending" and job["id"].startswith("vj_") and job["operation"]
@@ -149,7 +134,7 @@ async def test_same_request_returns_the_job_and_retakes_are_deliberate(
     fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Idempotent")
+        pid = await veo_production(client, "Veo Idempotent")
         first = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         again = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         assert again["id"] == first["id"] and again["reused"] and "nothing submitted" in again["message"]
@@ -179,7 +164,7 @@ async def test_a_client_that_times_out_and_retries_submits_once(fake: FakeGemini
     server = start_http_server(make_workdir(tmp_path / "work"), **genai_env(fake.url))
     try:
         async with server.client() as client:
-            pid = await make_production(client, "Veo Retry")
+            pid = await veo_production(client, "Veo Retry")
             args = {"production": pid, "shot": "1/2", "duration_s": 6}
             with pytest.raises(MCPError, match="timed out"):
                 await client.call_tool("video_generate", args, read_timeout_seconds=0.5)
@@ -203,7 +188,7 @@ async def test_429_on_submit_is_retried_and_503_while_polling_is_retried(
     fake.add_fault(":predictLongRunning", status=429, retry_delay_s=0.01)
     fake.add_fault(":fetchPredictOperation", status=503)
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Transient")
+        pid = await veo_production(client, "Veo Transient")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         done = await wait_final(client, job["id"])
         assert done["status"] == "done" and done["asset"]
@@ -231,7 +216,7 @@ async def test_failed_operations_become_failed_jobs_with_the_reason(
 ) -> None:
     fake.add_fault(":predictLongRunning", **fault)
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Failing")
+        pid = await veo_production(client, "Veo Failing")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         failed = await wait_final(client, job["id"])
         assert failed["status"] == "failed" and failed["error_kind"] == kind and words in failed["error"]
@@ -252,7 +237,7 @@ async def test_a_poll_that_never_finishes_is_bounded_by_the_deadline(
     env.setenv("STUDIO_VEO_JOB_DEADLINE_S", "3")  # generous: a loaded machine must still poll before it
     fake.add_fault(":predictLongRunning", "polls", polls=None)
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Deadline")
+        pid = await veo_production(client, "Veo Deadline")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         failed = await wait_final(client, job["id"])
         assert failed["status"] == "failed" and failed["error_kind"] == "deadline_exceeded"
@@ -265,7 +250,7 @@ async def test_a_lost_submit_reply_is_never_resubmitted(
 ) -> None:
     fake.add_fault(":predictLongRunning", "status_after", status=503)  # created, but the reply was lost
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Lost Reply")
+        pid = await veo_production(client, "Veo Lost Reply")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         assert job["status"] == "unknown_submission" and "retake=true" in job["message"]
         assert (await spend(client, pid))["committed_usd"] == pytest.approx(1.2)  # it may be billed
@@ -282,7 +267,7 @@ async def test_cancel_stops_polling_and_releases_the_estimate(
 ) -> None:
     fake.add_fault(":predictLongRunning", "polls", polls=None)
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Cancel")
+        pid = await veo_production(client, "Veo Cancel")
         job = await call(client, "video_generate", {"production": pid, "shot": "1/1"})
         with anyio.fail_after(10):
             while not fake.operations() or fake.operations()[0]["polls_seen"] < 2:  # noqa: ASYNC110 - another process
@@ -307,7 +292,7 @@ async def test_budget_refusal_names_the_figures_and_dry_run_submits_nothing(
     fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Budget", budget=2.0)
+        pid = await veo_production(client, "Veo Budget", budget=2.0)
         args = {"production": pid, "shot": "1/1", "model": "veo-3.1-generate-001"}  # 8 s x $0.40 = $3.20
         text = error_text(await client.call_tool("video_generate", args))
         assert "budget $2.00" in text and "$3.20" in text and "brief_amend" in text
@@ -341,7 +326,7 @@ async def test_bad_input_is_refused_before_anything_is_paid(
     fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Bad Input")
+        pid = await veo_production(client, "Veo Bad Input")
         other = await call(
             client,
             "production_create",
@@ -375,7 +360,7 @@ async def test_without_vertex_credentials_the_error_says_what_to_set(
     for name in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_API_KEY"):
         env.delenv(name)
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo No Creds")
+        pid = await veo_production(client, "Veo No Creds")
         text = error_text(await client.call_tool("video_generate", {"production": pid, "shot": "1/1"}))
         assert "GOOGLE_GENAI_USE_VERTEXAI=true" in text and "GOOGLE_CLOUD_PROJECT" in text
         dry = await call(client, "video_generate", {"production": pid, "shot": "1/1", "dry_run": True})
@@ -400,7 +385,7 @@ async def test_sigkill_with_ten_jobs_in_flight_resumes_all_without_resubmitting(
         server = start_http_server(workdir, **env)
         try:
             async with server.client() as client:
-                pid = await make_production(client, "Veo Crash")
+                pid = await veo_production(client, "Veo Crash")
                 jobs = [
                     (await call(client, "video_generate", {"production": pid, "shot": "1/1", "seed": seed}))["id"]
                     for seed in range(10)
@@ -440,7 +425,7 @@ async def test_a_crash_between_recording_and_submitting_is_never_resubmitted(tmp
         server = start_http_server(workdir, **env, STUDIO_TEST_CRASH_AT="video_job_recorded")
         try:
             async with server.client() as client:
-                pid = await make_production(client, "Veo Crash Submit")
+                pid = await veo_production(client, "Veo Crash Submit")
                 with pytest.raises(Exception):  # noqa: B017 - the server died mid-call
                     await client.call_tool(
                         "video_generate", {"production": pid, "shot": "1/1"}, read_timeout_seconds=10
@@ -472,7 +457,7 @@ async def test_preflight_errors_refuse_unless_overridden_and_the_override_is_rec
     fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     async with in_process(tmp_path) as client:
-        pid = await make_production(client, "Veo Preflight")
+        pid = await veo_production(client, "Veo Preflight")
         await call(
             client,
             "continuity_set",
@@ -516,7 +501,7 @@ async def test_one_video_generate_reads_the_production_once_and_the_ledger_once(
 ) -> None:
     app = build_app(tmp_path / "data")
     async with Client(app.server) as client:
-        pid = await make_production(client, "Veo Reads")
+        pid = await veo_production(client, "Veo Reads")
         await call(client, "continuity_set", production=pid, entity="1", kind="scene",
                    attributes={"time_of_day": "night"})
         once = {"production resolved": 1, "production read": 1, "ledger loaded": 1}

@@ -11,34 +11,20 @@ import pytest
 from mcp import Client
 
 from tests.conftest import RunningServer
-from tests.helpers import App, build_app, error_text, result_data
+from tests.helpers import build_app, call, error_text, make_production, result_data
 from tools.continuity import FindingIn
-
-BRIEF = {
-    "name": "Night Ferry", "kit": "lumen-moss", "logline": "A pilot ferries lanterns across a dark harbour.",
-    "tone": "quiet, warm", "must": [], "must_not": [],
-}
-
-
-def make_server(data_dir: Path) -> App:
-    """Production and continuity tools only: in-process and fast."""
-    return build_app(data_dir, "production", "continuity")
-
-
-async def call(c: Client, tool: str, **args: Any) -> dict[str, Any]:
-    return result_data(await c.call_tool(tool, args))
 
 
 async def setup(c: Client, scenes: tuple[str, ...] = ("11", "12")) -> str:
-    pid = (await call(c, "production_create", **BRIEF))["id"]
-    for scene in scenes:
-        await call(c, "shots_save", production=pid, scene=scene,
-                   shots=[{"number": 1, "description": f"Mara on deck, scene {scene}", "characters": ["Mara"]}])
-    return str(pid)
+    """'Night Ferry', one shot of Mara in each scene."""
+    return await make_production(c, "Night Ferry", kit="lumen-moss", shots={
+        scene: [{"number": 1, "description": f"Mara on deck, scene {scene}", "characters": ["Mara"]}]
+        for scene in scenes
+    })
 
 
 async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c)
         first = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                            attributes={"jacket": "red wool", "Scar": "left cheek"}, note="costume bible")
@@ -93,7 +79,7 @@ async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) ->
 
 
 async def test_references_attach_to_entities(tmp_path: Path) -> None:
-    app = make_server(tmp_path)
+    app = build_app(tmp_path, "production", "continuity")
     async with Client(app.server) as c:
         pid = await setup(c)
         asset = app.productions.save_asset(pid, None, "image", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
@@ -125,7 +111,7 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
 async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
-    async with Client(make_server(tmp_path).server) as c:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c)
         await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
                    attributes={"jacket": "red"})
@@ -141,7 +127,7 @@ async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: 
 
 
 async def test_get_bad_inputs(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c)
         missing = await c.call_tool("continuity_get", {"production": pid, "entity": "Ode"})
         assert "No entity 'Ode'" in error_text(missing)
@@ -155,7 +141,7 @@ async def test_get_bad_inputs(tmp_path: Path) -> None:
 
 
 async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
-    async with Client(make_server(tmp_path).server) as c:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c, scenes=())
         assert "not a scene" in error_text(await c.call_tool("continuity_set", {
             "production": pid, "entity": "Mara", "kind": "character", "attributes": {"hair": "grey"},
@@ -168,7 +154,7 @@ async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
 
 
 async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path) -> None:
-    app = make_server(tmp_path)
+    app = build_app(tmp_path, "production", "continuity")
     async with Client(app.server) as c:
         pid = await setup(c, scenes=("2", "10", "10a"))
         await app.families.continuity.findings.record(pid, [
@@ -205,9 +191,8 @@ async def test_review_prompt_and_wiring_in_the_real_server(embedded_server: Runn
         got = await c.get_prompt("continuity_review", {"production": "night-ferry"})
         text = got.messages[0].content.text  # type: ignore[union-attr]
         assert "continuity_report(production='night-ferry')" in text
-        pid = result_data(await c.call_tool("production_create", {**BRIEF, "name": "Ledger Wiring"}))["id"]
-        await c.call_tool("shots_save", {"production": pid, "scene": "1", "shots": [
-            {"number": 1, "description": "Mara at the rail"}]})
+        pid = await make_production(c, "Ledger Wiring", kit="lumen-moss",
+                                    shots={"1": [{"number": 1, "description": "Mara at the rail"}]})
         res = result_data(await c.call_tool("continuity_set", {
             "production": pid, "entity": "Mara", "kind": "character", "attributes": {"coat": "red"}}))
         assert res["state"]["attributes"] == {"coat": "red"}
