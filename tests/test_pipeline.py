@@ -12,8 +12,8 @@ import anyio
 from mcp import Client
 
 from tests.conftest import SAMPLE_KIT, stdio_params
-from tests.helpers import error_text, result_data
 from tests.fake_gemini import FakeGemini
+from tests.helpers import error_text, result_data
 
 KEY = "AIzaPipelineTestKey000000000000000000"
 

@@ -1,21 +1,22 @@
-"""Colour helpers: hex parsing, CIELAB, common colour names and an image's dominant palette.
+"""Style's colour helpers: common colour names, brand swatches and an image's dominant palette.
 
 Colours get a plain name ("teal", "amber") so a reference image or a brand swatch can be found
-by the words people use in a query. numpy and scikit-image load lazily: importing this module
-must stay cheap because the server imports it on start-up.
+by the words people use in a query. Hex parsing, CIELAB and the k-means are `core.colour`,
+shared with the continuity media engine. numpy and scikit-image load lazily: importing this
+module must stay cheap because the server imports it on start-up.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from core.colour import Colour, hex_to_lab, hex_to_rgb, rgb_to_hex, rgb_to_lab, weighted_kmeans
 
 if TYPE_CHECKING:
     import numpy as np
-    import numpy.typing as npt
     from PIL import Image
 
 # The words people use for colour in a brief. Values are typical of how the word is used (navy
@@ -62,62 +63,23 @@ NAMED_COLOURS: dict[str, str] = {
     "magenta": "#FF00FF",
 }
 
-_HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 # An image is reduced to at most this many pixels a side before clustering: plenty for the
 # five dominant colours, and it bounds the work whatever the input size.
 _THUMB_SIDE = 96
 
 
-class PaletteColour(BaseModel):
+class PaletteColour(Colour):
     """One colour of a palette: hex, CIELAB (D65), its share of the image, and a name."""
 
-    hex: str = Field(description="#RRGGBB, upper case")
-    lab: tuple[float, float, float] = Field(description="CIELAB L*, a*, b* (D65)")
-    share: float | None = Field(
-        default=None, description="fraction of the image's pixels (None for a brand swatch)"
-    )
+    share: float | None = Field(default=None, description="fraction of the image's pixels (None for a brand swatch)")
     name: str = Field(description="brand name of the swatch, or the nearest common colour name")
     common_name: str = Field(description="nearest common colour name, e.g. 'teal'")
-
-
-def normalise_hex(value: str) -> str | None:
-    """'#1f5f63', '1F5F63' or '#abc' -> '#1F5F63' / '#AABBCC'; None if it is not a hex colour."""
-    match = _HEX.match(value.strip())
-    if match is None:
-        return None
-    digits = match.group(1)
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return "#" + digits.upper()
-
-
-def hex_to_rgb(hex_code: str) -> tuple[int, int, int]:
-    digits = hex_code.lstrip("#")
-    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
-
-
-def rgb_to_hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02X}{:02X}{:02X}".format(*rgb)
-
-
-def _rgb_to_lab(rgb: npt.ArrayLike) -> np.ndarray:
-    """(N, 3) RGB in 0..255 -> (N, 3) CIELAB."""
-    import numpy as np
-    from skimage.color import rgb2lab
-
-    arr = np.asarray(rgb, dtype=np.float64).reshape(1, -1, 3) / 255.0
-    return np.asarray(rgb2lab(arr)[0])
-
-
-def hex_to_lab(hex_code: str) -> tuple[float, float, float]:
-    lab = _rgb_to_lab([hex_to_rgb(hex_code)])[0]
-    return round(float(lab[0]), 2), round(float(lab[1]), 2), round(float(lab[2]), 2)
 
 
 @lru_cache(maxsize=1)
 def _named_lab() -> tuple[tuple[str, ...], np.ndarray]:
     names = tuple(NAMED_COLOURS)
-    return names, _rgb_to_lab([hex_to_rgb(h) for h in NAMED_COLOURS.values()])
+    return names, rgb_to_lab([hex_to_rgb(h) for h in NAMED_COLOURS.values()])
 
 
 def common_colour_name(hex_code: str) -> str:
@@ -134,9 +96,7 @@ def common_colour_name(hex_code: str) -> str:
 def swatch(hex_code: str, name: str | None = None, share: float | None = None) -> PaletteColour:
     """A PaletteColour for a valid hex code; `name` defaults to the common colour name."""
     common = common_colour_name(hex_code)
-    return PaletteColour(
-        hex=hex_code, lab=hex_to_lab(hex_code), share=share, name=name or common, common_name=common
-    )
+    return PaletteColour(hex=hex_code, lab=hex_to_lab(hex_code), share=share, name=name or common, common_name=common)
 
 
 def image_palette(image: Image.Image, k: int = 5) -> list[PaletteColour]:
@@ -169,7 +129,7 @@ def dominant_palette(pixels: np.ndarray, k: int = 5) -> list[PaletteColour]:
     if len(colours) <= k:
         labels = np.arange(len(colours))
     else:
-        labels = _weighted_kmeans(_rgb_to_lab(colours), weights, k)
+        labels, _ = weighted_kmeans(rgb_to_lab(colours), weights, k)
 
     total = weights.sum()
     result: list[PaletteColour] = []
@@ -181,31 +141,3 @@ def dominant_palette(pixels: np.ndarray, k: int = 5) -> list[PaletteColour]:
         result.append(swatch(hex_code, share=round(float(w.sum() / total), 4)))
     result.sort(key=lambda c: c.share or 0.0, reverse=True)
     return result[:k]
-
-
-def _weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, iterations: int = 30) -> np.ndarray:
-    """Cluster labels for `points`; k-means++ seeding with a fixed seed so results are repeatable."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    centres = [points[int(np.argmax(weights))]]
-    for _ in range(1, k):
-        d2 = np.min(((points[:, None, :] - np.asarray(centres)[None]) ** 2).sum(axis=2), axis=1)
-        p = weights * d2
-        if p.sum() == 0:
-            break
-        centres.append(points[rng.choice(len(points), p=p / p.sum())])
-    centre_arr = np.asarray(centres)
-    labels = np.zeros(len(points), dtype=np.int64)
-    for step in range(iterations):
-        distances = ((points[:, None, :] - centre_arr[None]) ** 2).sum(axis=2)
-        new_labels = np.argmin(distances, axis=1)
-        if step > 0 and np.array_equal(new_labels, labels):
-            break
-        labels = new_labels
-        for j in range(len(centre_arr)):
-            members = labels == j
-            if members.any():
-                w = weights[members]
-                centre_arr[j] = (points[members] * w[:, None]).sum(axis=0) / w.sum()
-    return labels

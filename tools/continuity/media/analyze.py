@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 from skimage.color import deltaE_ciede2000
 
+from core.colour import lab_to_hex
+
 from . import breaks as brk
 from .decode import VideoInfo, _check_file, iter_video, load_image, prefetch
 from .faces import detect_face
 from .models import Finding, MediaAnalysis, Region, Sample
 from .motion import local_colour_change
-from .palette import HIST_SIZE, check_palette, lab_histogram, lab_to_hex, palette_from_histogram
+from .palette import HIST_SIZE, check_palette, lab_histogram, palette_from_histogram
 from .references import check_reference, check_transition
 from .signals import (
     Frame,

@@ -6,14 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.colour import Colour
+
 BreakKind = Literal["cut", "subject_drift", "palette_shift", "flicker"]
 RegionDetector = Literal["lbp_frontal_face", "colour_saliency"]
 Severity = Literal["error", "warning", "info"]
 
 
-class PaletteColour(BaseModel):
-    hex: str = Field(description="sRGB colour, #rrggbb")
-    lab: tuple[float, float, float] = Field(description="CIELAB (D65) L*, a*, b*")
+# hex and lab come from core.colour.Colour, shared with the style family. (No docstring: it would
+# become a description in the tool's output schema.)
+class PaletteColour(Colour):
     share: float = Field(description="fraction of the analysed pixels nearest to this colour")
 
 
@@ -36,10 +38,12 @@ class Sample(BaseModel):
     ssim_to_opening: float
     ssim_to_previous: float
     structure_to_previous: float = Field(
-        description="correlation of contrast-normalised luma with the previous sample after aligning any camera shift")
+        description="correlation of contrast-normalised luma with the previous sample after aligning any camera shift"
+    )
     new_colour_fraction: float = Field(description="fraction of pixels whose colour the previous sample did not have")
     grade_shift: float = Field(
-        description="ΔE of the colour shift shared by most of the frame since the previous sample")
+        description="ΔE of the colour shift shared by most of the frame since the previous sample"
+    )
     mean_luma: float = Field(description="mean luma 0..255")
     subject: Region | None = None
     subject_lab: tuple[float, float, float] | None = None
@@ -48,8 +52,10 @@ class Sample(BaseModel):
 class Break(BaseModel):
     time_s: float
     kind: BreakKind
-    magnitude: float = Field(description="kind-specific size: 1-structure (cut), ΔE of the largest local colour change "
-                             "(subject_drift), ΔE of the grade shift (palette_shift), relative luma jump (flicker)")
+    magnitude: float = Field(
+        description="kind-specific size: 1-structure (cut), ΔE of the largest local colour change "
+        "(subject_drift), ΔE of the grade shift (palette_shift), relative luma jump (flicker)"
+    )
     detail: str
 
 
@@ -66,7 +72,8 @@ class PaletteCheck(BaseModel):
     threshold_delta_e: float
     colours: list[PaletteMatch]
     off_palette_fraction: float = Field(
-        description="fraction of pixels farther than the threshold from every brand colour")
+        description="fraction of pixels farther than the threshold from every brand colour"
+    )
     passed: bool
 
 
@@ -84,7 +91,8 @@ class ReferenceCheck(BaseModel):
 class TransitionCheck(BaseModel):
     previous_clip: str
     score: float = Field(
-        description="colour-and-light similarity of the previous clip's last frames to this clip's first")
+        description="colour-and-light similarity of the previous clip's last frames to this clip's first"
+    )
     colour_similarity: float
     light_delta_e: float = Field(description="CIEDE2000 between the mean colours of the two ends")
     is_break: bool

@@ -1,11 +1,16 @@
-"""CIELAB palettes: dominant colours by weighted k-means on a Lab histogram, and brand-palette checks."""
+"""CIELAB palettes: dominant colours by weighted k-means on a Lab histogram, and brand-palette checks.
+
+Hex codes, CIELAB conversions and the k-means are `core.colour`, shared with the style family.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+from core.colour import hex_to_lab_array, lab_to_hex, parse_hex, round_lab, weighted_kmeans
 
 from .errors import MediaError
 from .models import PaletteCheck, PaletteColour, PaletteMatch
@@ -36,25 +41,6 @@ def _bin_centres(indices: np.ndarray) -> np.ndarray:
     return np.stack([(li + 0.5) * _STEP, (ai + 0.5) * _STEP - 128, (bi + 0.5) * _STEP - 128], axis=1)
 
 
-def lab_to_hex(lab: np.ndarray) -> str:
-    rgb = lab2rgb(np.asarray(lab, np.float64).reshape(1, 1, 3)).reshape(3)
-    r, g, b = (round(float(c) * 255) for c in np.clip(rgb, 0, 1))
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def hex_to_lab(colour: str) -> np.ndarray:
-    text = colour.strip().lstrip("#")
-    if len(text) == 3:
-        text = "".join(ch * 2 for ch in text)
-    try:
-        if len(text) != 6:
-            raise ValueError(colour)
-        rgb = np.array([int(text[i:i + 2], 16) for i in (0, 2, 4)], np.float64) / 255.0
-    except ValueError as exc:
-        raise MediaError(f"brand colour {colour!r} is not a hex colour; use #rrggbb, e.g. #1a2b3c") from exc
-    return np.asarray(rgb2lab(rgb.reshape(1, 1, 3)).reshape(3))
-
-
 def palette_from_histogram(hist: np.ndarray, k: int = 5) -> list[PaletteColour]:
     """Weighted k-means (k-means++ seeding, fixed seed) over the occupied bins; near-duplicates merged."""
     occupied = np.flatnonzero(hist)
@@ -63,21 +49,7 @@ def palette_from_histogram(hist: np.ndarray, k: int = 5) -> list[PaletteColour]:
     points = _bin_centres(occupied)
     weights = hist[occupied]
     k = max(1, min(k, occupied.size))
-    rng = np.random.default_rng(0)
-    centres = [points[int(np.argmax(weights))]]
-    for _ in range(1, k):
-        d2 = np.min(((points[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1) * weights
-        if d2.sum() <= 0:
-            break
-        centres.append(points[int(rng.choice(len(points), p=d2 / d2.sum()))])
-    c = np.array(centres)
-    for _ in range(20):
-        assign = np.argmin(((points[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
-        new = np.array([np.average(points[assign == j], axis=0, weights=weights[assign == j])
-                        if np.any(assign == j) else c[j] for j in range(len(c))])
-        if np.allclose(new, c, atol=0.05):
-            break
-        c = new
+    assign, c = weighted_kmeans(points, weights, k, iterations=20, tol=0.05)
     shares = np.array([weights[assign == j].sum() for j in range(len(c))]) / weights.sum()
     order = np.argsort(-shares)
     merged: list[tuple[np.ndarray, float]] = []
@@ -90,9 +62,7 @@ def palette_from_histogram(hist: np.ndarray, k: int = 5) -> list[PaletteColour]:
                 break
         else:
             merged.append((c[j], float(shares[j])))
-    return [PaletteColour(hex=lab_to_hex(lab), lab=(round(float(lab[0]), 2), round(float(lab[1]), 2),
-                                                    round(float(lab[2]), 2)), share=round(share, 4))
-            for lab, share in merged]
+    return [PaletteColour(hex=lab_to_hex(lab), lab=round_lab(lab), share=round(share, 4)) for lab, share in merged]
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -122,9 +92,11 @@ def dominant_palette(image: str | Path | np.ndarray, k: int = 5) -> list[Palette
     return palette_from_histogram(lab_histogram(to_lab(rgb)), k=k)
 
 
-def check_palette(hist: np.ndarray, palette: list[PaletteColour], brand: list[str],
-                  threshold: float = OFF_PALETTE_DELTA_E) -> PaletteCheck:
-    brand_lab = np.array([hex_to_lab(h) for h in brand])
+def check_palette(
+    hist: np.ndarray, palette: list[PaletteColour], brand: list[str], threshold: float = OFF_PALETTE_DELTA_E
+) -> PaletteCheck:
+    brand_hex = [_brand_hex(h) for h in brand]
+    brand_lab = np.array([hex_to_lab_array(h) for h in brand_hex])
     occupied = np.flatnonzero(hist)
     centres = _bin_centres(occupied)
     dist = _nearest(centres, brand_lab)[1]
@@ -133,12 +105,24 @@ def check_palette(hist: np.ndarray, palette: list[PaletteColour], brand: list[st
     matches = []
     for colour in palette:
         j, d = _nearest(np.array([colour.lab]), brand_lab)
-        matches.append(PaletteMatch(hex=colour.hex, share=colour.share, nearest_brand_hex=_norm_hex(brand[int(j[0])]),
-                                    delta_e=round(float(d[0]), 2), on_palette=bool(d[0] <= threshold)))
+        matches.append(
+            PaletteMatch(
+                hex=colour.hex,
+                share=colour.share,
+                nearest_brand_hex=brand_hex[int(j[0])],
+                delta_e=round(float(d[0]), 2),
+                on_palette=bool(d[0] <= threshold),
+            )
+        )
     # Passing means the look is on brand: most pixels and every major dominant colour within the threshold.
     passed = off <= 0.2 and all(m.on_palette for m in matches if m.share >= 0.1)
-    return PaletteCheck(brand_palette=[_norm_hex(h) for h in brand], threshold_delta_e=threshold, colours=matches,
-                        off_palette_fraction=round(off, 4), passed=passed)
+    return PaletteCheck(
+        brand_palette=brand_hex,
+        threshold_delta_e=threshold,
+        colours=matches,
+        off_palette_fraction=round(off, 4),
+        passed=passed,
+    )
 
 
 def _nearest(points: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +130,8 @@ def _nearest(points: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.argmin(d, axis=1), np.min(d, axis=1)
 
 
-def _norm_hex(colour: str) -> str:
-    text = colour.strip().lstrip("#").lower()
-    return "#" + ("".join(ch * 2 for ch in text) if len(text) == 3 else text)
+def _brand_hex(colour: str) -> str:
+    try:
+        return parse_hex(colour)
+    except ValueError as exc:
+        raise MediaError(f"brand colour {colour!r} is not a hex colour; use #RRGGBB, e.g. #1A2B3C") from exc
