@@ -50,22 +50,39 @@ async def main(calls: int, jobs: int, poll_delay: float) -> int:
     with FakeGeminiProcess() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.configure(default_polls=None)  # never done: every job stays in flight
         env = {
-            "GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_API_KEY": "bench-key", "GOOGLE_VERTEX_BASE_URL": fake.url,
-            "STUDIO_VEO_POLL_INITIAL_S": "0.2", "STUDIO_VEO_POLL_MAX_S": "1.0", "STUDIO_VEO_JOB_DEADLINE_S": "3600",
+            "GOOGLE_GENAI_USE_VERTEXAI": "true",
+            "GOOGLE_API_KEY": "bench-key",
+            "GOOGLE_VERTEX_BASE_URL": fake.url,
+            "STUDIO_VEO_POLL_INITIAL_S": "0.2",
+            "STUDIO_VEO_POLL_MAX_S": "1.0",
+            "STUDIO_VEO_JOB_DEADLINE_S": "3600",
         }
         async with Client(studio_params(REPO, Path(tmp) / "data", **env)) as client:
             data(await client.call_tool("style_ingest", {"kit": "bench-jobs", "paths": ["tests/data/sample_kit"]}))
             await latencies(client, 20)  # warm the embedder and Chroma
             idle = await latencies(client, calls)
 
-            created = data(await client.call_tool("production_create", {
-                "name": "Bench Jobs", "kit": "bench-jobs", "logline": "A ferry at night.", "tone": "quiet"}))
-            data(await client.call_tool("shots_save", {"production": created["id"], "scene": "1", "shots": [
-                {"number": 1, "description": "The ferry leaves the quay in fog.", "duration_s": 8}]}))
+            created = data(
+                await client.call_tool(
+                    "production_create",
+                    {"name": "Bench Jobs", "kit": "bench-jobs", "logline": "A ferry at night.", "tone": "quiet"},
+                )
+            )
+            data(
+                await client.call_tool(
+                    "shots_save",
+                    {
+                        "production": created["id"],
+                        "scene": "1",
+                        "shots": [{"number": 1, "description": "The ferry leaves the quay in fog.", "duration_s": 8}],
+                    },
+                )
+            )
             fake.add_fault(":fetchPredictOperation", "delay", delay_s=poll_delay, times=None)
             for seed in range(jobs):
-                job = data(await client.call_tool("video_generate", {
-                    "production": created["id"], "shot": "1/1", "seed": seed}))
+                job = data(
+                    await client.call_tool("video_generate", {"production": created["id"], "shot": "1/1", "seed": seed})
+                )
                 assert job["status"] == "pending", job
             await anyio.sleep(poll_delay + 1)  # every job has a poll outstanding or answered
             polls_before = len(fake.requests_to(":fetchPredictOperation"))

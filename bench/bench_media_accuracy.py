@@ -78,8 +78,12 @@ def match(truth: list[tuple[float, str]], found: list[tuple[float, str]]) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=12)
-    parser.add_argument("--seed-base", type=int, default=1000,
-                        help="first seed; thresholds were tuned on 1000-1009, 9000+ and 7000+ were held out")
+    parser.add_argument(
+        "--seed-base",
+        type=int,
+        default=1000,
+        help="first seed; thresholds were tuned on 1000-1009, 9000+ and 7000+ were held out",
+    )
     parser.add_argument("--kinds", nargs="*", default=list(ALL_KINDS))
     parser.add_argument("--hd", action="store_true", help="also time 1280x720 renders of a few clips")
     parser.add_argument("--verbose", action="store_true")
@@ -114,8 +118,10 @@ def main() -> None:
             totals["fn"] += fn
             all_errors += errors
             rows.append((kind, tp, fp, fn, errors))
-        print(f"media continuity accuracy: seeds {args.seed_base}-{args.seed_base + args.seeds - 1} per kind, "
-              f"tolerance {TOLERANCE_S} s, 320x180 24 fps")
+        print(
+            f"media continuity accuracy: seeds {args.seed_base}-{args.seed_base + args.seeds - 1} per kind, "
+            f"tolerance {TOLERANCE_S} s, 320x180 24 fps"
+        )
         print(f"{'kind':10} {'events':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7} {'err_s':>6}")
         for kind, tp, fp, fn, errors in rows:
             events = tp + fn
@@ -125,18 +131,24 @@ def main() -> None:
             tag = "" if kind in EVENT_KINDS else "  (control)"
             print(f"{kind:10} {events:6d} {tp:4d} {fp:4d} {fn:4d} {prec:9.3f} {rec:7.3f} {err:6.3f}{tag}")
         tp, fp, fn = totals["tp"], totals["fp"], totals["fn"]
-        print(f"{'overall':10} {tp + fn:6d} {tp:4d} {fp:4d} {fn:4d} {tp / max(tp + fp, 1):9.3f} "
-              f"{tp / max(tp + fn, 1):7.3f} {statistics.mean(all_errors) if all_errors else 0.0:6.3f}")
-        print(f"analysis / pure decode time (median): {statistics.median(ratios):.2f}x "
-              f"(vs decode + full-size RGB conversion: {statistics.median(ratios_rgb):.2f}x)")
+        print(
+            f"{'overall':10} {tp + fn:6d} {tp:4d} {fp:4d} {fn:4d} {tp / max(tp + fp, 1):9.3f} "
+            f"{tp / max(tp + fn, 1):7.3f} {statistics.mean(all_errors) if all_errors else 0.0:6.3f}"
+        )
+        print(
+            f"analysis / pure decode time (median): {statistics.median(ratios):.2f}x "
+            f"(vs decode + full-size RGB conversion: {statistics.median(ratios_rgb):.2f}x)"
+        )
         if args.hd:
             hd_ratios = []
             for kind in ("jacket", "pan", "cut"):
                 path = Path(tmp) / f"hd_{kind}.mp4"
                 make_clip(kind, path, seed=7, width=1280, height=720)
                 hd_ratios.append(analysis_time(path)[0] / decode_time(path, rgb=False))
-            print(f"1280x720: analysis / pure decode time (median of {len(hd_ratios)}): "
-                  f"{statistics.median(hd_ratios):.2f}x")
+            print(
+                f"1280x720: analysis / pure decode time (median of {len(hd_ratios)}): "
+                f"{statistics.median(hd_ratios):.2f}x"
+            )
 
 
 if __name__ == "__main__":

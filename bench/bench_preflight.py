@@ -22,8 +22,16 @@ from tools.continuity.preflight import check_text
 
 
 def run_case(case: Case) -> set[str]:
-    findings = check_text(case.ledger, case.scene, case.shot.description, "description", shot=case.shot,
-                          scene_shots=case.scene_shots, must=case.must, must_not=case.must_not)
+    findings = check_text(
+        case.ledger,
+        case.scene,
+        case.shot.description,
+        "description",
+        shot=case.shot,
+        scene_shots=case.scene_shots,
+        must=case.must,
+        must_not=case.must_not,
+    )
     return {f.rule for f in findings}
 
 
@@ -52,11 +60,17 @@ def run_hard() -> tuple[int, int]:
     def fact(n: int, entity: str, attr: str, value: str, scene: str | None = None) -> Fact:
         return Fact(id=f"f{n}", entity=entity, attribute=attr, value=value, from_scene=scene, created_at="-")
 
-    ledger = Ledger("hard", kinds={"Mara": "character", "Ode": "character", "map": "prop"}, facts=[
-        fact(1, "Mara", "jacket", "red wool"), fact(2, "Mara", "scar", "left cheek"),
-        fact(3, "Mara", "hair", "short black"), fact(4, "map", "state", "intact"),
-        fact(5, "map", "state", "torn", "12"),
-    ])
+    ledger = Ledger(
+        "hard",
+        kinds={"Mara": "character", "Ode": "character", "map": "prop"},
+        facts=[
+            fact(1, "Mara", "jacket", "red wool"),
+            fact(2, "Mara", "scar", "left cheek"),
+            fact(3, "Mara", "hair", "short black"),
+            fact(4, "map", "state", "intact"),
+            fact(5, "map", "state", "torn", "12"),
+        ],
+    )
     right = 0
     for scene, text, expected in HARD:
         fired = {f.rule for f in check_text(ledger, scene, text, "prompt")}
@@ -88,8 +102,9 @@ def main() -> int:
                 errors.append(f"MISS {rule} [{case.kind}] {case.shot.ref}: {case.shot.description!r}")
             elif rule in fired:
                 fp[rule] += 1
-                errors.append(f"FALSE {rule} [{case.kind}] {case.shot.ref}: {case.shot.description!r} "
-                              f"notes={case.shot.notes!r}")
+                errors.append(
+                    f"FALSE {rule} [{case.kind}] {case.shot.ref}: {case.shot.description!r} notes={case.shot.notes!r}"
+                )
     elapsed = time.perf_counter() - started
     print(f"preflight accuracy: {len(cases)} cases (seed {args.seed}), {elapsed / len(cases) * 1000:.2f} ms/case")
     print(f"{'rule':24} {'planted':>7} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}")

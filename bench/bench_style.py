@@ -72,7 +72,9 @@ def raw_query_latencies(data_dir: Path, queries: list[str]) -> list[float]:
         start = time.perf_counter()
         [vector] = embedder.embed_sync([query])
         query_embeddings: list[Sequence[float]] = [vector]
-        collection.query(query_embeddings=query_embeddings, n_results=5, include=["documents", "metadatas", "distances"])
+        collection.query(
+            query_embeddings=query_embeddings, n_results=5, include=["documents", "metadatas", "distances"]
+        )
         latencies.append(time.perf_counter() - start)
     return latencies
 

@@ -25,22 +25,47 @@ COLOURS = {
     "white": ["white", "ivory", "cream", "snowy"],
     "brown": ["brown", "tan", "chocolate", "camel"],
 }
-HAIR_COLOURS = {"black": ["black", "jet-black", "raven"], "blonde": ["blonde", "flaxen", "fair"],
-                "red": ["red", "ginger", "copper"], "grey": ["grey", "silver", "ash-grey"]}
+HAIR_COLOURS = {
+    "black": ["black", "jet-black", "raven"],
+    "blonde": ["blonde", "flaxen", "fair"],
+    "red": ["red", "ginger", "copper"],
+    "grey": ["grey", "silver", "ash-grey"],
+}
 LENGTHS = {"short": ["short", "cropped", "close-cropped"], "long": ["long", "waist-length", "flowing"]}
 JACKETS = ["jacket", "coat", "parka", "raincoat", "peacoat"]
-PROPS = {"map": (["torn", "ripped", "tattered"], "torn"), "letter": (["burnt", "charred", "scorched"], "burnt"),
-         "lantern": (["shattered", "broken", "cracked"], "broken"), "sail": (["torn", "shredded"], "torn")}
+PROPS = {
+    "map": (["torn", "ripped", "tattered"], "torn"),
+    "letter": (["burnt", "charred", "scorched"], "burnt"),
+    "lantern": (["shattered", "broken", "cracked"], "broken"),
+    "sail": (["torn", "shredded"], "torn"),
+}
 NAMES = ["Mara", "Ode", "Ines", "Tomas", "Yara", "Bex", "Lio", "Wren"]
-TIMES = {"night": ["night", "midnight", "late night"], "day": ["midday", "noon", "daytime", "afternoon"],
-         "dawn": ["dawn", "sunrise", "daybreak"], "dusk": ["dusk", "sunset", "twilight"]}
-WEATHERS = {"rain": ["rain", "heavy rain", "drizzle", "downpour"], "clear": ["clear", "sunny", "cloudless"],
-            "fog": ["fog", "thick fog", "mist"], "snow": ["snow", "light snow", "snowfall"]}
+TIMES = {
+    "night": ["night", "midnight", "late night"],
+    "day": ["midday", "noon", "daytime", "afternoon"],
+    "dawn": ["dawn", "sunrise", "daybreak"],
+    "dusk": ["dusk", "sunset", "twilight"],
+}
+WEATHERS = {
+    "rain": ["rain", "heavy rain", "drizzle", "downpour"],
+    "clear": ["clear", "sunny", "cloudless"],
+    "fog": ["fog", "thick fog", "mist"],
+    "snow": ["snow", "light snow", "snowfall"],
+}
 DIRS = {"ltr": ["left-to-right", "left to right", "L-R"], "rtl": ["right-to-left", "right to left", "R-L"]}
 MUST_NOT = ["logos", "lens flare", "text on screen", "smartphones"]
 MUST = ["lantern glow", "gulls", "harbour lights"]
-RULES = ["attribute_mismatch", "side_flip", "state_too_early", "must_not_present", "must_missing",
-         "time_of_day_jump", "weather_jump", "screen_direction_flip", "unannounced_entrance"]
+RULES = [
+    "attribute_mismatch",
+    "side_flip",
+    "state_too_early",
+    "must_not_present",
+    "must_missing",
+    "time_of_day_jump",
+    "weather_jump",
+    "screen_direction_flip",
+    "unannounced_entrance",
+]
 
 
 @dataclass
@@ -88,8 +113,16 @@ class World:
 
 
 def _fact(facts: list[Fact], entity: str, attr: str, value: str, scene: str | None = None) -> None:
-    facts.append(Fact(id=f"f{len(facts) + 1}", entity=entity, attribute=attr, value=value, from_scene=scene,
-                      created_at="2025-01-01T00:00:00"))
+    facts.append(
+        Fact(
+            id=f"f{len(facts) + 1}",
+            entity=entity,
+            attribute=attr,
+            value=value,
+            from_scene=scene,
+            created_at="2025-01-01T00:00:00",
+        )
+    )
 
 
 def make_world(rng: random.Random) -> World:
@@ -97,10 +130,19 @@ def make_world(rng: random.Random) -> World:
     jacket = rng.choice(list(COLOURS))
     scene = rng.randint(2, 15)
     w = World(
-        rng=rng, hero=hero, other=other, jacket=jacket, other_jacket=rng.choice([c for c in COLOURS if c != jacket]),
-        scar_side=rng.choice(["left", "right"]), scar_part=rng.choice(["cheek", "eyebrow", "jaw"]),
-        hair_len=rng.choice(list(LENGTHS)), hair_col=rng.choice(list(HAIR_COLOURS)), prop=rng.choice(list(PROPS)),
-        scene=scene, change_scene=scene + rng.randint(1, 8), must=[rng.choice(MUST)],
+        rng=rng,
+        hero=hero,
+        other=other,
+        jacket=jacket,
+        other_jacket=rng.choice([c for c in COLOURS if c != jacket]),
+        scar_side=rng.choice(["left", "right"]),
+        scar_part=rng.choice(["cheek", "eyebrow", "jaw"]),
+        hair_len=rng.choice(list(LENGTHS)),
+        hair_col=rng.choice(list(HAIR_COLOURS)),
+        prop=rng.choice(list(PROPS)),
+        scene=scene,
+        change_scene=scene + rng.randint(1, 8),
+        must=[rng.choice(MUST)],
         must_not=rng.sample(MUST_NOT, 2),
     )
     f = w.facts
@@ -119,56 +161,74 @@ def ledger_of(w: World, extra_kinds: dict[str, str] | None = None) -> Ledger:
 
 
 def make_shot(scene: str, number: int, description: str, **fields: object) -> Shot:
-    return Shot.model_validate({"production": "bench", "scene": scene, "ref": f"{scene}/{number}", "number": number,
-                                "description": description, "updated_at": "2025-01-01T00:00:00", **fields})
+    return Shot.model_validate(
+        {
+            "production": "bench",
+            "scene": scene,
+            "ref": f"{scene}/{number}",
+            "number": number,
+            "description": description,
+            "updated_at": "2025-01-01T00:00:00",
+            **fields,
+        }
+    )
 
 
 # -- description pieces: each returns clean text for the world -----------------------------------------
 
+
 def jacket_phrase(w: World, family: str | None = None) -> str:
     col, noun = w.colour(family or w.jacket), w.pick(JACKETS)
     h = w.hero
-    return w.pick([
-        f"{h}, in her {col} {noun}, {{act}}.",
-        f"{h} zips up her {col} {noun} and {{act}}.",
-        f"Wearing a {col} {noun}, {h} {{act}}.",
-        f"{h}'s {col} {noun} flaps in the wind as she {{act}}.",
-        f"{h} stands at the rail. She tugs at her {col} {noun}, then {{act}}.",
-        f"{h} {{act}}; her {noun} is {col} against the grey water.",
-    ])
+    return w.pick(
+        [
+            f"{h}, in her {col} {noun}, {{act}}.",
+            f"{h} zips up her {col} {noun} and {{act}}.",
+            f"Wearing a {col} {noun}, {h} {{act}}.",
+            f"{h}'s {col} {noun} flaps in the wind as she {{act}}.",
+            f"{h} stands at the rail. She tugs at her {col} {noun}, then {{act}}.",
+            f"{h} {{act}}; her {noun} is {col} against the grey water.",
+        ]
+    )
 
 
 def scar_phrase(w: World, side: str | None = None, part: str | None = None) -> str:
     s, p, h = side or w.scar_side, part or w.scar_part, w.hero
-    return w.pick([
-        f"Close on the scar on {h}'s {s} {p}.",
-        f"The scar across her {s} {p} catches the light as {h} turns.",
-        f"{h}'s {s}-{p} scar is lit by the lamp.",
-        f"A close-up: {h}, the old scar above her {s} {p}.",
-    ])
+    return w.pick(
+        [
+            f"Close on the scar on {h}'s {s} {p}.",
+            f"The scar across her {s} {p} catches the light as {h} turns.",
+            f"{h}'s {s}-{p} scar is lit by the lamp.",
+            f"A close-up: {h}, the old scar above her {s} {p}.",
+        ]
+    )
 
 
 def hair_phrase(w: World, length: str | None = None, colour: str | None = None) -> str:
     ln, col, h = w.pick(LENGTHS[length or w.hair_len]), w.pick(HAIR_COLOURS[colour or w.hair_col]), w.hero
-    return w.pick([
-        f"{h}'s {ln} {col} hair whips in the wind.",
-        f"The wind lifts {h}'s {col} hair, {ln} and wet.",
-        f"{h}, her {ln} {col} hair under the hood, looks out.",
-        f"{col.capitalize()}-haired {h} pushes her {ln} hair back.",
-    ])
+    return w.pick(
+        [
+            f"{h}'s {ln} {col} hair whips in the wind.",
+            f"The wind lifts {h}'s {col} hair, {ln} and wet.",
+            f"{h}, her {ln} {col} hair under the hood, looks out.",
+            f"{col.capitalize()}-haired {h} pushes her {ln} hair back.",
+        ]
+    )
 
 
 def distractor(w: World) -> str:
     o, col = w.other, w.colour(w.other_jacket)
     bystander = w.colour(w.other_colour(w.jacket))
     light = w.colour(w.other_colour(w.jacket))
-    return w.pick([
-        f"Behind her, {o} in a {col} {w.pick(JACKETS)} coils a rope.",
-        f"A fisherman in a {bystander} {w.pick(JACKETS)} passes on the quay.",
-        f"{light.capitalize()} neon from the bar washes over the deck.",
-        f"Beyond the bow, a {bystander} buoy bobs.",
-        f"{o}'s {col} {w.pick(JACKETS)} hangs on a hook.",
-    ])
+    return w.pick(
+        [
+            f"Behind her, {o} in a {col} {w.pick(JACKETS)} coils a rope.",
+            f"A fisherman in a {bystander} {w.pick(JACKETS)} passes on the quay.",
+            f"{light.capitalize()} neon from the bar washes over the deck.",
+            f"Beyond the bow, a {bystander} buoy bobs.",
+            f"{o}'s {col} {w.pick(JACKETS)} hangs on a hook.",
+        ]
+    )
 
 
 ACTS = ["lifts the lantern", "looks across the harbour", "steadies the wheel", "coils a rope", "waits"]
@@ -185,15 +245,22 @@ def clean_description(w: World, parts: int = 2) -> str:
 
 def with_brief(w: World, text: str, must_present: bool = True, must_not_mode: str = "absent") -> str:
     if must_present:
-        text += " " + w.pick([f"The {w.must[0]} frame the shot.", f"We see the {w.must[0]}.",
-                              f"{w.must[0].capitalize()} in the background."])
+        text += " " + w.pick(
+            [
+                f"The {w.must[0]} frame the shot.",
+                f"We see the {w.must[0]}.",
+                f"{w.must[0].capitalize()} in the background.",
+            ]
+        )
     if must_not_mode == "negated":
-        text += " " + w.pick([f"No {w.must_not[0]}.", f"Keep it clean, without {w.must_not[0]}.",
-                              f"Avoid {w.must_not[0]}."])
+        text += " " + w.pick(
+            [f"No {w.must_not[0]}.", f"Keep it clean, without {w.must_not[0]}.", f"Avoid {w.must_not[0]}."]
+        )
     return text
 
 
 # -- one generator per rule: (planted violation | targeted control) ---------------------------------------
+
 
 def _single(w: World, rule: str | None, text: str, kind: str, scene: str | None = None) -> Case:
     scene = scene or str(w.scene)
@@ -210,8 +277,9 @@ def gen_attribute(w: World, planted: bool) -> Case:
     elif what == "hair_length":
         piece = hair_phrase(w, length=w.pick([n for n in LENGTHS if n != w.hair_len]) if planted else None)
     else:
-        piece = scar_phrase(w, part=w.pick([p for p in ("cheek", "eyebrow", "jaw") if p != w.scar_part])
-                            if planted else None)
+        piece = scar_phrase(
+            w, part=w.pick([p for p in ("cheek", "eyebrow", "jaw") if p != w.scar_part]) if planted else None
+        )
     text = with_brief(w, f"{piece} {distractor(w)}")
     return _single(w, "attribute_mismatch" if planted else None, text, f"attribute:{what}")
 
@@ -227,9 +295,14 @@ def gen_state(w: World, planted: bool) -> Case:
     mode = "early" if planted else w.pick(["on_time", "no_state"])
     state = "" if mode == "no_state" else w.pick(words) + " "
     h, p = w.hero, w.prop
-    piece = w.pick([f"{h} holds up the {state}{p} to the light.", f"{h} stares at the {state}{p}.",
-                    f"On the chart table lies the {state}{p}; {h} reaches for it.",
-                    f"{h} picks up the {state}{p}."])
+    piece = w.pick(
+        [
+            f"{h} holds up the {state}{p} to the light.",
+            f"{h} stares at the {state}{p}.",
+            f"On the chart table lies the {state}{p}; {h} reaches for it.",
+            f"{h} picks up the {state}{p}.",
+        ]
+    )
     if state and w.rng.random() < 0.3:
         piece = f"{h} picks up the {p}. The {p} is {state.strip()} now."
     scene = str(w.scene) if mode != "on_time" else str(w.change_scene + w.rng.randint(0, 3))
@@ -239,13 +312,26 @@ def gen_state(w: World, planted: bool) -> Case:
 
 def gen_must_not(w: World, planted: bool) -> Case:
     item = w.must_not[0]
-    surface = {"logos": ["logos", "a logo", "brand logos"], "lens flare": ["lens flare", "lens flares"],
-               "text on screen": ["text on screen"], "smartphones": ["smartphones", "a smartphone"]}[item]
+    surface = {
+        "logos": ["logos", "a logo", "brand logos"],
+        "lens flare": ["lens flare", "lens flares"],
+        "text on screen": ["text on screen"],
+        "smartphones": ["smartphones", "a smartphone"],
+    }[item]
     text = clean_description(w, 1)
     if planted:
-        text = with_brief(w, text + " " + w.pick([f"Add {w.pick(surface)} for energy.",
-                                                  f"The hull shows {w.pick(surface)}.",
-                                                  f"Hard light, {w.pick(surface)} everywhere."]))
+        text = with_brief(
+            w,
+            text
+            + " "
+            + w.pick(
+                [
+                    f"Add {w.pick(surface)} for energy.",
+                    f"The hull shows {w.pick(surface)}.",
+                    f"Hard light, {w.pick(surface)} everywhere.",
+                ]
+            ),
+        )
     else:
         text = with_brief(w, text, must_not_mode=w.pick(["negated", "absent"]))
     return _single(w, "must_not_present" if planted else None, text, "must_not")
@@ -256,9 +342,19 @@ def gen_must(w: World, planted: bool) -> Case:
     return _single(w, "must_missing" if planted else None, text, "must")
 
 
-def _scene_case(w: World, rule: str | None, kind: str, n: int, idx: int, attr: str,
-                values: list[str | None], texts: list[str], notes: list[str | None], field_ok: list[bool],
-                mention: dict[str, str]) -> Case:
+def _scene_case(
+    w: World,
+    rule: str | None,
+    kind: str,
+    n: int,
+    idx: int,
+    attr: str,
+    values: list[str | None],
+    texts: list[str],
+    notes: list[str | None],
+    field_ok: list[bool],
+    mention: dict[str, str],
+) -> Case:
     """A scene of n shots with one field per shot; values[i] goes to the field, or into the text."""
     scene = str(w.scene)
     shots = []
@@ -277,8 +373,9 @@ def _scene_case(w: World, rule: str | None, kind: str, n: int, idx: int, attr: s
 MENTIONS = {"time_of_day": "It is {0}.", "weather": "All around, {0}.", "screen_direction": "She moves {0}."}
 
 
-def gen_neighbour(w: World, planted: bool, rule: str, attr: str, table: dict[str, list[str]],
-                  reasons: list[str]) -> Case:
+def gen_neighbour(
+    w: World, planted: bool, rule: str, attr: str, table: dict[str, list[str]], reasons: list[str]
+) -> Case:
     n = w.rng.randint(3, 5)
     idx = w.rng.randrange(n)
     base = w.pick(list(table))
@@ -300,16 +397,27 @@ def gen_neighbour(w: World, planted: bool, rule: str, attr: str, table: dict[str
     if attr == "screen_direction":
         field_ok = [w.rng.random() < 0.8 for _ in range(n)]
     texts = [clean_description(w, 1) for _ in range(n)]
-    return _scene_case(w, rule if planted else None, f"{rule}:{mode}", n, idx, attr, values, texts, notes,
-                       field_ok, MENTIONS)
+    return _scene_case(
+        w, rule if planted else None, f"{rule}:{mode}", n, idx, attr, values, texts, notes, field_ok, MENTIONS
+    )
 
 
-TIME_REASONS = ["Later: {new} has come.", "Time cut, hours later.", "Hours later, it is {new}.",
-                "Montage: the {old} gives way to {new}."]
-WEATHER_REASONS = ["The {old} clears and {new} sets in.", "It starts to change: {new} rolls in.",
-                   "The {old} lifts; {new} begins."]
-DIR_REASONS = ["The camera crosses the line as she turns.", "She turns around and heads back.",
-               "Reverse angle: she doubles back."]
+TIME_REASONS = [
+    "Later: {new} has come.",
+    "Time cut, hours later.",
+    "Hours later, it is {new}.",
+    "Montage: the {old} gives way to {new}.",
+]
+WEATHER_REASONS = [
+    "The {old} clears and {new} sets in.",
+    "It starts to change: {new} rolls in.",
+    "The {old} lifts; {new} begins.",
+]
+DIR_REASONS = [
+    "The camera crosses the line as she turns.",
+    "She turns around and heads back.",
+    "Reverse angle: she doubles back.",
+]
 
 
 def gen_entrance(w: World, planted: bool) -> Case:
@@ -322,20 +430,41 @@ def gen_entrance(w: World, planted: bool) -> Case:
     notes: list[str | None] = [None] * n
     if mode != "alone":
         chars[idx] = [h, o]
-        texts[idx] = w.pick([f"{o} stands beside {h} at the rail.", f"{h} and {o} watch the lights.",
-                             f"{o} hands {h} a rope."]) + " " + texts[idx]
+        texts[idx] = (
+            w.pick([f"{o} stands beside {h} at the rail.", f"{h} and {o} watch the lights.", f"{o} hands {h} a rope."])
+            + " "
+            + texts[idx]
+        )
     if mode == "announced":
         if w.rng.random() < 0.3:
             notes[idx] = f"{o} enters from the wheelhouse."
         else:
-            texts[idx] = w.pick([f"{o} steps into frame beside {h}.", f"{o} enters from the wheelhouse.",
-                                 f"{o} walks in and joins {h}.", f"{o} appears at the door."]) + " " + texts[idx]
+            texts[idx] = (
+                w.pick(
+                    [
+                        f"{o} steps into frame beside {h}.",
+                        f"{o} enters from the wheelhouse.",
+                        f"{o} walks in and joins {h}.",
+                        f"{o} appears at the door.",
+                    ]
+                )
+                + " "
+                + texts[idx]
+            )
     if mode == "established":
         chars[0] = [h, o]
     scene = str(w.scene)
     shots = [make_shot(scene, i + 1, with_brief(w, texts[i]), characters=chars[i], notes=notes[i]) for i in range(n)]
-    return Case("unannounced_entrance" if planted else None, f"entrance:{mode}", ledger_of(w), scene, shots[idx],
-                shots, w.must, w.must_not)
+    return Case(
+        "unannounced_entrance" if planted else None,
+        f"entrance:{mode}",
+        ledger_of(w),
+        scene,
+        shots[idx],
+        shots,
+        w.must,
+        w.must_not,
+    )
 
 
 def gen_clean(w: World) -> Case:
@@ -346,13 +475,17 @@ def gen_clean(w: World) -> Case:
 def generate(seed: int = 7, per_rule: int = 60, targeted_controls: int = 60, clean: int = 120) -> list[Case]:
     rng = random.Random(seed)
     gens = {
-        "attribute_mismatch": gen_attribute, "side_flip": gen_side, "state_too_early": gen_state,
-        "must_not_present": gen_must_not, "must_missing": gen_must, "unannounced_entrance": gen_entrance,
-        "time_of_day_jump": lambda w, p: gen_neighbour(w, p, "time_of_day_jump", "time_of_day", TIMES,
-                                                       TIME_REASONS),
+        "attribute_mismatch": gen_attribute,
+        "side_flip": gen_side,
+        "state_too_early": gen_state,
+        "must_not_present": gen_must_not,
+        "must_missing": gen_must,
+        "unannounced_entrance": gen_entrance,
+        "time_of_day_jump": lambda w, p: gen_neighbour(w, p, "time_of_day_jump", "time_of_day", TIMES, TIME_REASONS),
         "weather_jump": lambda w, p: gen_neighbour(w, p, "weather_jump", "weather", WEATHERS, WEATHER_REASONS),
-        "screen_direction_flip": lambda w, p: gen_neighbour(w, p, "screen_direction_flip", "screen_direction",
-                                                            DIRS, DIR_REASONS),
+        "screen_direction_flip": lambda w, p: gen_neighbour(
+            w, p, "screen_direction_flip", "screen_direction", DIRS, DIR_REASONS
+        ),
     }
     cases: list[Case] = []
     for gen in gens.values():

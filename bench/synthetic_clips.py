@@ -70,14 +70,16 @@ class _Character:
     scale: float = 1.0
 
 
-def _pick(rng: np.random.Generator, options: list[tuple[int, int, int]], exclude: tuple[int, int, int] | None
-          = None) -> tuple[int, int, int]:
+def _pick(
+    rng: np.random.Generator, options: list[tuple[int, int, int]], exclude: tuple[int, int, int] | None = None
+) -> tuple[int, int, int]:
     choices = [c for c in options if c != exclude]
     return choices[int(rng.integers(len(choices)))]
 
 
-def _background(rng: np.random.Generator, width: int, height: int,
-                env: list[tuple[int, int, int]] | None = None) -> np.ndarray:
+def _background(
+    rng: np.random.Generator, width: int, height: int, env: list[tuple[int, int, int]] | None = None
+) -> np.ndarray:
     """A gradient with soft blobs and fine texture, so a pan has something to move."""
     env = env if env is not None else ENV[int(rng.integers(len(ENV)))]
     base = np.array(env[0], np.float32)
@@ -147,8 +149,9 @@ def _event_frame(rng: np.random.Generator, n_frames: int) -> int:
     return int(rng.integers(margin, max(margin + 1, n_frames - margin)))
 
 
-def make_clip(kind: str, path: Path, seed: int, *, width: int = WIDTH, height: int = HEIGHT,
-              duration_s: float | None = None) -> GroundTruth:
+def make_clip(
+    kind: str, path: Path, seed: int, *, width: int = WIDTH, height: int = HEIGHT, duration_s: float | None = None
+) -> GroundTruth:
     """Renders one clip of `kind` to `path` (mp4, H.264) and returns its ground truth."""
     if kind not in ALL_KINDS:
         raise ValueError(f"unknown clip kind {kind!r}; expected one of {', '.join(ALL_KINDS)}")
@@ -200,7 +203,7 @@ def make_clip(kind: str, path: Path, seed: int, *, width: int = WIDTH, height: i
         sway = 2.0 * k * np.sin(2 * np.pi * 0.4 * t)  # idle motion, so nothing is frozen
         if "pan" in (kind, motion):
             off = round(abs(pan_speed) * t) if pan_speed > 0 else bg_width - width - round(abs(pan_speed) * t)
-            img = bg[:, off:off + width].copy()
+            img = bg[:, off : off + width].copy()
             _draw_character(img, changed if after else ch, cx0 + (bg_width / 2 - off - width / 2) * 0.3 + sway, ground)
         elif "walk" in (kind, motion):
             x = -40 * k + (width + 80 * k) * (i / max(1, n - 1))

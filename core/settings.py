@@ -38,9 +38,7 @@ class Settings(BaseSettings):
 
     plan_model: str = Field("gemini-2.5-flash", description="Gemini model for shots_plan.")
     judge_model: str = Field("gemini-2.5-flash", description="Gemini model for continuity judgments (judge=true).")
-    veo_job_deadline_s: float = Field(
-        900.0, gt=0, description="A Veo job unfinished this long after recording fails."
-    )
+    veo_job_deadline_s: float = Field(900.0, gt=0, description="A Veo job unfinished this long after recording fails.")
     veo_poll_initial_s: float = Field(5.0, gt=0, description="First poll delay; doubles per poll, with jitter.")
     veo_poll_max_s: float = Field(30.0, gt=0, description="Longest poll delay.")
     veo_poll_concurrency: int = Field(16, ge=1, description="Polls in flight at once.")

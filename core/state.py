@@ -109,4 +109,3 @@ def _split_sql(script: str) -> list[str]:
     if current.strip():
         statements.append(current.strip())
     return [s for s in statements if s]
-

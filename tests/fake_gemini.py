@@ -351,9 +351,7 @@ def _fault_reply(fault: Fault) -> _Reply:
     details: list[dict[str, Any]] = []
     headers: dict[str, str] = {}
     if fault.retry_delay_s is not None:
-        details.append(
-            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{fault.retry_delay_s:g}s"}
-        )
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{fault.retry_delay_s:g}s"})
         headers["Retry-After"] = str(math.ceil(fault.retry_delay_s))
     reply = _error(status, message, details)
     reply.headers.update(headers)
@@ -411,9 +409,7 @@ class FakeApi:
         if fault and fault.kind == "prompt_blocked":
             return {**base, "promptFeedback": {"blockReason": fault.block_reason}}
         if fault and fault.kind == "safety":
-            ratings = [
-                {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
-            ]
+            ratings = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]
             candidate = {"finishReason": fault.finish_reason, "index": 0, "safetyRatings": ratings}
             return {**base, "candidates": [candidate]}
 
@@ -523,9 +519,7 @@ class FakeApi:
                 videos.append({"gcsUri": uri, "mimeType": "video/mp4"})
             else:
                 data = make_mp4(_colour(operation.prompt), tag=f"{name}#{i}")
-                videos.append(
-                    {"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4"}
-                )
+                videos.append({"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4"})
         response = {"@type": kind, "raiMediaFilteredCount": 0, "videos": videos}
         return {"name": name, "done": True, "response": response}
 
@@ -541,9 +535,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # stdout/stderr stay quiet: the fake may run beside an MCP stdio server
 
-    def _send(
-        self, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
-    ) -> None:
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
         data = raw if raw is not None else json.dumps(body).encode()
         try:
             self.send_response(status)
@@ -580,9 +572,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             if split.path == "/token":  # OAuth token endpoint (form-encoded) for a fake ADC file
-                self._send(
-                    200, {"access_token": "fake-access-token", "expires_in": 3600, "token_type": "Bearer"}
-                )
+                self._send(200, {"access_token": "fake-access-token", "expires_in": 3600, "token_type": "Bearer"})
                 return
             body = self._body(raw)
             if split.path.startswith("/_fake/"):
@@ -702,9 +692,7 @@ class FakeGeminiControl:
     def script_json(self, model: str, value: Any) -> None:
         self.script(model, json.dumps(value))
 
-    def configure(
-        self, *, embedding_dim: int | None = None, default_polls: int | str | None = "keep"
-    ) -> None:
+    def configure(self, *, embedding_dim: int | None = None, default_polls: int | str | None = "keep") -> None:
         """Embedding size, and how many polls a new Veo operation needs before done (None: never)."""
         body: dict[str, Any] = {}
         if embedding_dim is not None:
@@ -741,9 +729,7 @@ class FakeGeminiControl:
 class FakeGemini(FakeGeminiControl):
     """The fake in a background thread of this process: `with FakeGemini() as fake: fake.url`."""
 
-    def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, embedding_dim: int = 768, default_polls: int = 1
-    ):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, embedding_dim: int = 768, default_polls: int = 1):
         self.state = FakeState(embedding_dim=embedding_dim, default_polls=default_polls)
         self._server = _Server((host, port), _Handler)
         self._server.state = self.state
@@ -753,9 +739,7 @@ class FakeGemini(FakeGeminiControl):
 
     def start(self) -> FakeGemini:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="fake-gemini", daemon=True
-            )
+            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-gemini", daemon=True)
             self._thread.start()
         return self
 
@@ -820,13 +804,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--embedding-dim", type=int, default=768)
     parser.add_argument("--default-polls", type=int, default=1)
-    parser.add_argument(
-        "--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (the parent died)"
-    )
+    parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (the parent died)")
     args = parser.parse_args(argv)
-    fake = FakeGemini(
-        args.host, args.port, embedding_dim=args.embedding_dim, default_polls=args.default_polls
-    )
+    fake = FakeGemini(args.host, args.port, embedding_dim=args.embedding_dim, default_polls=args.default_polls)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -40,8 +40,7 @@ def check_blocked(response: GenerateContentResponse, *, model: str | None = None
         extra = f" ({feedback.block_reason_message})" if feedback.block_reason_message else ""
         raise GenerationError(
             "safety_blocked",
-            f"The prompt was blocked (blockReason {reason}){extra}. Rephrase the request to avoid the "
-            "flagged content.",
+            f"The prompt was blocked (blockReason {reason}){extra}. Rephrase the request to avoid the flagged content.",
             finish_reason=reason,
         )
     candidates = response.candidates or []
@@ -52,8 +51,7 @@ def check_blocked(response: GenerateContentResponse, *, model: str | None = None
     if finish_name in BLOCKING_FINISH_REASONS:
         raise GenerationError(
             "safety_blocked",
-            f"The answer was withheld (finishReason {finish_name}). Rephrase the request to avoid the "
-            "flagged content.",
+            f"The answer was withheld (finishReason {finish_name}). Rephrase the request to avoid the flagged content.",
             finish_reason=finish_name,
         )
 

@@ -128,9 +128,7 @@ class GenAIClients:
         )
         if backend == "developer":
             assert s.api_key is not None
-            return genai.Client(
-                vertexai=False, api_key=s.api_key.get_secret_value(), http_options=http_options
-            )
+            return genai.Client(vertexai=False, api_key=s.api_key.get_secret_value(), http_options=http_options)
         express = s.vertex_api_key.get_secret_value() if s.vertex_api_key else None
         if express:
             return genai.Client(vertexai=True, api_key=express, http_options=http_options)
@@ -186,5 +184,3 @@ class GenAIClients:
             model=model,
             timeout_s=self.settings.timeout_s,
         )
-
-

@@ -179,9 +179,7 @@ def map_genai_error(
                 retry_after_s=wait,
             )
         if code in (408, 504):
-            return make(
-                "timeout", f"The API timed out ({detail}). Try again, or raise the timeout.", status_code=code
-            )
+            return make("timeout", f"The API timed out ({detail}). Try again, or raise the timeout.", status_code=code)
         if code >= 500:
             return make(
                 "server_error",
@@ -253,5 +251,3 @@ def map_operation_error(error: Mapping[str, Any], *, secrets: Iterable[str] = ()
     if code == 3 and ("safety" in message.lower() or "responsible ai" in message.lower()):
         kind = "safety_blocked"
     return GenerationError(kind, scrub(f"The operation failed (code {code}): {message}", secrets))
-
-

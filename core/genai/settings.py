@@ -55,4 +55,3 @@ class GenAISettings(BaseModel):
         """The configured secret values, for scrubbing."""
         keys = [self.api_key, self.vertex_api_key]
         return [k.get_secret_value() for k in keys if k is not None and k.get_secret_value()]
-

@@ -133,8 +133,13 @@ async def setup_production(client: Client, prefix: str, second_shot: str = BLUE_
         {"number": 2, "description": second_shot, "characters": ["Mara"], "duration_s": 4},
     ]
     pid = await make_production(
-        client, name, logline="A deckhand's last night crossing.", tone="quiet, cold",
-        must=["Mara's scar stays over her LEFT eyebrow"], must_not=["modern smartphones"], shots={"3": shots},
+        client,
+        name,
+        logline="A deckhand's last night crossing.",
+        tone="quiet, cold",
+        must=["Mara's scar stays over her LEFT eyebrow"],
+        must_not=["modern smartphones"],
+        shots={"3": shots},
     )
     await call(
         client,

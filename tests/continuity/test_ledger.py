@@ -17,21 +17,41 @@ from tools.continuity import FindingIn
 
 async def setup(c: Client, scenes: tuple[str, ...] = ("11", "12")) -> str:
     """'Night Ferry', one shot of Mara in each scene."""
-    return await make_production(c, "Night Ferry", kit="lumen-moss", shots={
-        scene: [{"number": 1, "description": f"Mara on deck, scene {scene}", "characters": ["Mara"]}]
-        for scene in scenes
-    })
+    return await make_production(
+        c,
+        "Night Ferry",
+        kit="lumen-moss",
+        shots={
+            scene: [{"number": 1, "description": f"Mara on deck, scene {scene}", "characters": ["Mara"]}]
+            for scene in scenes
+        },
+    )
 
 
 async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) -> None:
     async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c)
-        first = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                           attributes={"jacket": "red wool", "Scar": "left cheek"}, note="costume bible")
+        first = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Mara",
+            kind="character",
+            attributes={"jacket": "red wool", "Scar": "left cheek"},
+            note="costume bible",
+        )
         assert first["created"] is True
         assert {f["attribute"] for f in first["facts"]} == {"jacket", "scar"}  # keys normalised
-        torn = await call(c, "continuity_set", production=pid, entity="mara", kind="character",
-                          attributes={"jacket": "red wool, torn"}, from_scene="12", note="torn in the fight")
+        torn = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="mara",
+            kind="character",
+            attributes={"jacket": "red wool, torn"},
+            from_scene="12",
+            note="torn in the fight",
+        )
         assert torn["created"] is False and torn["entity"] == "Mara"
         assert torn["state"]["attributes"]["jacket"] == "red wool, torn"
 
@@ -61,16 +81,31 @@ async def test_fact_changes_from_scene_12_and_history_is_kept(tmp_path: Path) ->
         assert {e["entity"] for e in all12a["entities"]} == {"Mara", "12a"}
 
         # Setting the same fact again adds nothing; ending a fact with '' keeps its history.
-        again = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                           attributes={"jacket": "red wool, torn"}, from_scene="12")
+        again = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Mara",
+            kind="character",
+            attributes={"jacket": "red wool, torn"},
+            from_scene="12",
+        )
         assert again["facts"] == []
-        healed = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                            attributes={"scar": ""}, from_scene="12a")
+        healed = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Mara",
+            kind="character",
+            attributes={"scar": ""},
+            from_scene="12a",
+        )
         assert "scar" not in healed["state"]["attributes"]
         full = await call(c, "continuity_get", production=pid, entity="Mara", history=True)
         assert len(full["history"][0]["facts"]) == 4
-        assert (await call(c, "continuity_get", production=pid, entity="Mara", scene="12"))[
-            "entities"][0]["attributes"]["scar"] == "left cheek"
+        assert (await call(c, "continuity_get", production=pid, entity="Mara", scene="12"))["entities"][0][
+            "attributes"
+        ]["scar"] == "left cheek"
         # Every change to the ledger is in the production's event log.
         events = (await call(c, "production_get", production=pid))["events"]
         ledger_events = [e for e in events if e["tool"] == "continuity_set"]
@@ -84,15 +119,24 @@ async def test_references_attach_to_entities(tmp_path: Path) -> None:
         pid = await setup(c)
         asset = app.productions.save_asset(pid, None, "image", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
         aid = asset.id
-        res = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                         attributes={"hair": "short black"}, references=[aid])
+        res = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Mara",
+            kind="character",
+            attributes={"hair": "short black"},
+            references=[aid],
+        )
         assert [r["asset"] for r in res["references"]] == [aid]
         got = await call(c, "continuity_get", production=pid, entity="Mara", scene="11")
         assert got["entities"][0]["references"] == [aid]
         states = (await app.families.continuity.ledger.load(app.productions.get(pid))).states("11", ["mara", "nobody"])
         assert [s.entity for s in states] == ["Mara"] and states[0].references == [aid]
-        bad = await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character",
-                                                   "references": ["a_00000000000000000000"]})
+        bad = await c.call_tool(
+            "continuity_set",
+            {"production": pid, "entity": "Mara", "kind": "character", "references": ["a_00000000000000000000"]},
+        )
         assert "a_00000000000000000000" in error_text(bad)
 
 
@@ -113,17 +157,16 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
 async def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
     async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c)
-        await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                   attributes={"jacket": "red"})
+        await call(c, "continuity_set", production=pid, entity="Mara", kind="character", attributes={"jacket": "red"})
         before = await call(c, "continuity_get", production=pid, history=True)
-        args = {"production": pid, "entity": "Mara", "kind": "character", "attributes": {"jacket": "blue"},
-                **change}
+        args = {"production": pid, "entity": "Mara", "kind": "character", "attributes": {"jacket": "blue"}, **change}
         text = error_text(await c.call_tool("continuity_set", args))
         assert expected in text
         assert await call(c, "continuity_get", production=pid, history=True) == before
         # Still serving.
         assert (await call(c, "continuity_get", production=pid, entity="Mara"))["entities"][0]["attributes"] == {
-            "jacket": "red"}
+            "jacket": "red"
+        }
 
 
 async def test_get_bad_inputs(tmp_path: Path) -> None:
@@ -131,25 +174,49 @@ async def test_get_bad_inputs(tmp_path: Path) -> None:
         pid = await setup(c)
         missing = await c.call_tool("continuity_get", {"production": pid, "entity": "Ode"})
         assert "No entity 'Ode'" in error_text(missing)
-        assert "'40' is not a scene" in error_text(await c.call_tool("continuity_get", {"production": pid,
-                                                                                       "scene": "40"}))
+        assert "'40' is not a scene" in error_text(
+            await c.call_tool("continuity_get", {"production": pid, "scene": "40"})
+        )
         assert "nope" in error_text(await c.call_tool("continuity_get", {"production": "nope"}))
         nothing = await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character"})
         assert result_data(nothing)["created"] is True
         assert "Nothing to set" in error_text(
-            await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character"}))
+            await c.call_tool("continuity_set", {"production": pid, "entity": "Mara", "kind": "character"})
+        )
 
 
 async def test_scene_entity_creates_the_scene(tmp_path: Path) -> None:
     async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await setup(c, scenes=())
-        assert "not a scene" in error_text(await c.call_tool("continuity_set", {
-            "production": pid, "entity": "Mara", "kind": "character", "attributes": {"hair": "grey"},
-            "from_scene": "5"}))
-        await call(c, "continuity_set", production=pid, entity="5", kind="scene",
-                   attributes={"time_of_day": "dusk", "int_ext": "EXT"})
-        res = await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-                         attributes={"hair": "grey"}, from_scene="5")
+        assert "not a scene" in error_text(
+            await c.call_tool(
+                "continuity_set",
+                {
+                    "production": pid,
+                    "entity": "Mara",
+                    "kind": "character",
+                    "attributes": {"hair": "grey"},
+                    "from_scene": "5",
+                },
+            )
+        )
+        await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="5",
+            kind="scene",
+            attributes={"time_of_day": "dusk", "int_ext": "EXT"},
+        )
+        res = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Mara",
+            kind="character",
+            attributes={"hair": "grey"},
+            from_scene="5",
+        )
         assert res["facts"][0]["from_scene"] == "5"
 
 
@@ -157,14 +224,28 @@ async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path
     app = build_app(tmp_path, "production", "continuity")
     async with Client(app.server) as c:
         pid = await setup(c, scenes=("2", "10", "10a"))
-        await app.families.continuity.findings.record(pid, [
-            FindingIn(severity="warning", rule="palette_shift", time_s=3.5, evidence="ΔE 14 at 3.5 s"),
-            FindingIn(severity="error", rule="subject_drift", entity="Mara", time_s=8.0),
-        ], source="media", shot="10/1", asset="a_0123456789abcdef0123")
-        await app.families.continuity.findings.record(pid, [FindingIn(severity="error", rule="attribute_mismatch", entity="Mara",
-                                                      expected="red", found="blue")], source="preflight", shot="2/1")
-        await app.families.continuity.findings.record(pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
-                              source="preflight", shot="10a/1")
+        await app.families.continuity.findings.record(
+            pid,
+            [
+                FindingIn(severity="warning", rule="palette_shift", time_s=3.5, evidence="ΔE 14 at 3.5 s"),
+                FindingIn(severity="error", rule="subject_drift", entity="Mara", time_s=8.0),
+            ],
+            source="media",
+            shot="10/1",
+            asset="a_0123456789abcdef0123",
+        )
+        await app.families.continuity.findings.record(
+            pid,
+            [FindingIn(severity="error", rule="attribute_mismatch", entity="Mara", expected="red", found="blue")],
+            source="preflight",
+            shot="2/1",
+        )
+        await app.families.continuity.findings.record(
+            pid,
+            [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+            source="preflight",
+            shot="10a/1",
+        )
         report = await call(c, "continuity_report", production=pid)
         order = [(f["shot"], f["severity"]) for f in report["findings"]]
         assert order == [("2/1", "error"), ("10/1", "error"), ("10/1", "warning"), ("10a/1", "warning")]
@@ -172,8 +253,12 @@ async def test_findings_are_recorded_resolved_and_reported_sorted(tmp_path: Path
         assert report["findings"][1]["time_s"] == 8.0 and report["findings"][1]["asset"] == "a_0123456789abcdef0123"
         # A re-check that no longer finds the error resolves it; one that finds it again does not duplicate.
         await app.families.continuity.findings.record(pid, [], source="preflight", shot="2/1")
-        await app.families.continuity.findings.record(pid, [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
-                              source="preflight", shot="10a/1")
+        await app.families.continuity.findings.record(
+            pid,
+            [FindingIn(severity="warning", rule="must_missing", expected="lanterns")],
+            source="preflight",
+            shot="10a/1",
+        )
         report = await call(c, "continuity_report", production=pid)
         assert report["counts"]["total"] == 4 and report["counts"]["resolved"] == 1
         resolved = [f for f in report["findings"] if f["resolved"]]
@@ -191,8 +276,13 @@ async def test_review_prompt_and_wiring_in_the_real_server(embedded_server: Runn
         got = await c.get_prompt("continuity_review", {"production": "night-ferry"})
         text = got.messages[0].content.text  # type: ignore[union-attr]
         assert "continuity_report(production='night-ferry')" in text
-        pid = await make_production(c, "Ledger Wiring", kit="lumen-moss",
-                                    shots={"1": [{"number": 1, "description": "Mara at the rail"}]})
-        res = result_data(await c.call_tool("continuity_set", {
-            "production": pid, "entity": "Mara", "kind": "character", "attributes": {"coat": "red"}}))
+        pid = await make_production(
+            c, "Ledger Wiring", kit="lumen-moss", shots={"1": [{"number": 1, "description": "Mara at the rail"}]}
+        )
+        res = result_data(
+            await c.call_tool(
+                "continuity_set",
+                {"production": pid, "entity": "Mara", "kind": "character", "attributes": {"coat": "red"}},
+            )
+        )
         assert res["state"]["attributes"] == {"coat": "red"}

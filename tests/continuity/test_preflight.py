@@ -37,35 +37,56 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [shot(1, f"{MARA} and looks across the harbour.", characters=["Mara"])],
     ),
     "time_of_day_jump": (
-        [shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
-         shot(2, "The lantern sways over black water.", time_of_day="night"),
-         shot(3, f"{MARA} on the deck.", time_of_day="midday", characters=["Mara"])],
-        [shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
-         shot(2, "The lantern sways over black water.", time_of_day="night"),
-         shot(3, f"{MARA} on the deck.", time_of_day="midnight", characters=["Mara"])],
+        [
+            shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
+            shot(2, "The lantern sways over black water.", time_of_day="night"),
+            shot(3, f"{MARA} on the deck.", time_of_day="midday", characters=["Mara"]),
+        ],
+        [
+            shot(1, f"{MARA}.", time_of_day="night", characters=["Mara"]),
+            shot(2, "The lantern sways over black water.", time_of_day="night"),
+            shot(3, f"{MARA} on the deck.", time_of_day="midnight", characters=["Mara"]),
+        ],
     ),
     "weather_jump": (
-        [shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
-         shot(2, "The lantern hisses in the downpour.", weather="rain"),
-         shot(3, f"{MARA} on the deck.", weather="clear", characters=["Mara"])],
-        [shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
-         shot(2, "The lantern hisses in the downpour.", weather="rain"),
-         shot(3, f"{MARA} on the deck as the rain clears.", weather="clear", characters=["Mara"])],
+        [
+            shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
+            shot(2, "The lantern hisses in the downpour.", weather="rain"),
+            shot(3, f"{MARA} on the deck.", weather="clear", characters=["Mara"]),
+        ],
+        [
+            shot(1, f"{MARA}.", weather="rain", characters=["Mara"]),
+            shot(2, "The lantern hisses in the downpour.", weather="rain"),
+            shot(3, f"{MARA} on the deck as the rain clears.", weather="clear", characters=["Mara"]),
+        ],
     ),
     "screen_direction_flip": (
-        [shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
-         shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
-         shot(3, f"{MARA} and reaches the stern.", screen_direction="right-to-left", characters=["Mara"])],
-        [shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
-         shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
-         shot(3, f"{MARA} and reaches the stern.", screen_direction="right-to-left", characters=["Mara"],
-              notes="camera crosses the line on the turn")],
+        [
+            shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
+            shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
+            shot(3, f"{MARA} and reaches the stern.", screen_direction="right-to-left", characters=["Mara"]),
+        ],
+        [
+            shot(1, f"{MARA} and walks aft.", screen_direction="left-to-right", characters=["Mara"]),
+            shot(2, f"{MARA} and keeps walking.", screen_direction="left to right", characters=["Mara"]),
+            shot(
+                3,
+                f"{MARA} and reaches the stern.",
+                screen_direction="right-to-left",
+                characters=["Mara"],
+                notes="camera crosses the line on the turn",
+            ),
+        ],
     ),
     "unannounced_entrance": (
-        [shot(1, f"{MARA}.", characters=["Mara"]),
-         shot(2, "Ode stands beside Mara at the lantern.", characters=["Mara", "Ode"])],
-        [shot(1, f"{MARA}.", characters=["Mara"]),
-         shot(2, "Ode steps in beside Mara at the lantern.", characters=["Mara", "Ode"])],
+        [
+            shot(1, f"{MARA}.", characters=["Mara"]),
+            shot(2, "Ode stands beside Mara at the lantern.", characters=["Mara", "Ode"]),
+        ],
+        [
+            shot(1, f"{MARA}.", characters=["Mara"]),
+            shot(2, "Ode steps in beside Mara at the lantern.", characters=["Mara", "Ode"]),
+        ],
     ),
 }
 
@@ -73,15 +94,27 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
 async def preflight_production(c: Client, name: str = "Preflight Ferry") -> str:
     """A production whose brief must have a lantern and no logos, with Mara, Ode and a map in the ledger."""
     pid = await make_production(
-        c, name, kit="lumen-moss", logline="A pilot ferries lanterns across a dark harbour.", must=["lantern"],
-        must_not=["logos"], shots={"12": [shot(1, f"{MARA}.", characters=["Mara"])]},
+        c,
+        name,
+        kit="lumen-moss",
+        logline="A pilot ferries lanterns across a dark harbour.",
+        must=["lantern"],
+        must_not=["logos"],
+        shots={"12": [shot(1, f"{MARA}.", characters=["Mara"])]},
     )
-    await call(c, "continuity_set", production=pid, entity="Mara", kind="character",
-               attributes={"jacket": "red wool", "scar": "left cheek", "hair": "short black"})
+    await call(
+        c,
+        "continuity_set",
+        production=pid,
+        entity="Mara",
+        kind="character",
+        attributes={"jacket": "red wool", "scar": "left cheek", "hair": "short black"},
+    )
     await call(c, "continuity_set", production=pid, entity="Ode", kind="character", attributes={"hat": "grey cap"})
     await call(c, "continuity_set", production=pid, entity="map", kind="prop", attributes={"state": "intact"})
-    await call(c, "continuity_set", production=pid, entity="map", kind="prop", attributes={"state": "torn"},
-               from_scene="12")
+    await call(
+        c, "continuity_set", production=pid, entity="map", kind="prop", attributes={"state": "torn"}, from_scene="12"
+    )
     return pid
 
 
@@ -107,7 +140,7 @@ async def test_rule_fires_on_violation_and_not_on_control(tmp_path: Path, rule: 
         ev = finding["evidence"]
         if ev is not None and ev["field"] == "description":
             text = next(s["description"] for s in violation if s["number"] == ref)
-            assert text[ev["start"]:ev["end"]] == ev["text"]
+            assert text[ev["start"] : ev["end"]] == ev["text"]
 
 
 async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> None:
@@ -128,15 +161,17 @@ async def test_state_too_early_then_allowed_from_its_scene(tmp_path: Path) -> No
 async def test_prompt_checks_with_colour_synonyms_and_distractors(tmp_path: Path) -> None:
     async with Client(build_app(tmp_path, "production", "continuity").server) as c:
         pid = await preflight_production(c)
-        ok = ("Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
-              "No logos on the hull.\nAvoid: lens flare; logos.")
+        ok = (
+            "Mara, in a scarlet coat, watches a fisherman in a blue parka light his lantern. "
+            "No logos on the hull.\nAvoid: lens flare; logos."
+        )
         assert rules(await call(c, "continuity_check_prompt", production=pid, prompt=ok, scene="12")) == set()
         wrong = "A blonde Mara with long hair lifts the lantern; the scar on her right cheek glistens."
         res = await call(c, "continuity_check_prompt", production=pid, prompt=wrong, scene="12")
         assert rules(res) == {"attribute_mismatch", "side_flip"}
         assert res["recorded"] is False  # a raw prompt belongs to no shot
         for f in res["findings"]:
-            assert wrong[f["evidence"]["start"]:f["evidence"]["end"]] == f["evidence"]["text"]
+            assert wrong[f["evidence"]["start"] : f["evidence"]["end"]] == f["evidence"]["text"]
         side = next(f for f in res["findings"] if f["rule"] == "side_flip")
         assert side["expected"] == "left cheek" and "left cheek" in side["suggestion"]
         # Without a scene, any value the fact ever has is accepted (the torn map is fine).
@@ -154,7 +189,9 @@ async def test_shot_findings_go_to_the_report_and_a_fix_resolves_them(tmp_path: 
         assert check["recorded"] is True and check["has_errors"] is True
         report = await call(c, "continuity_report", production=pid)
         assert [(f["shot"], f["rule"], f["source"]) for f in report["findings"]] == [
-            ("3/1", "attribute_mismatch", "preflight"), ("10/1", "must_missing", "preflight")]
+            ("3/1", "attribute_mismatch", "preflight"),
+            ("10/1", "must_missing", "preflight"),
+        ]
         assert report["findings"][0]["evidence"].startswith("description[")
         await call(c, "shots_save", production=pid, scene="3", shots=CASES["attribute_mismatch"][1])
         assert rules(await call(c, "continuity_check_prompt", production=pid, shot="3/1")) == set()

@@ -49,8 +49,7 @@ TREATMENT_PAGES: list[list[str]] = [
         "FINAL IMAGE. Wide and high: the small ferry at the pier in a pink-gold dawn, Mara's red "
         "coat hanging open, Ode walking ashore without looking back.",
         "",
-        "THEMES. Endings as handovers. Grief carried quietly. Craft passed from one pair of hands "
-        "to the next.",
+        "THEMES. Endings as handovers. Grief carried quietly. Craft passed from one pair of hands to the next.",
     ],
 ]
 

@@ -20,8 +20,18 @@ async def test_video_and_image_estimates_carry_their_source(clean_env: pytest.Mo
         veo = result_data(await client.call_tool("cost_estimate", {"model": "veo-3.1-generate-001"}))
         assert veo["estimate_usd"] == pytest.approx(3.2) and veo["unit_price_usd"] == 0.4
         assert "cloud.google.com" in veo["price_source"] and veo["price_as_of"] and not veo["price_overridden"]
-        silent = result_data(await client.call_tool("cost_estimate", {
-            "model": "veo-3.1-fast-generate-001", "duration_s": 4, "count": 2, "resolution": "1080p", "audio": False}))
+        silent = result_data(
+            await client.call_tool(
+                "cost_estimate",
+                {
+                    "model": "veo-3.1-fast-generate-001",
+                    "duration_s": 4,
+                    "count": 2,
+                    "resolution": "1080p",
+                    "audio": False,
+                },
+            )
+        )
         assert silent["estimate_usd"] == pytest.approx(0.10 * 4 * 2)
         image = result_data(await client.call_tool("cost_estimate", {"model": "gemini-2.5-flash-image", "count": 3}))
         assert image["kind"] == "image" and image["estimate_usd"] == pytest.approx(3 * 0.039)
@@ -39,9 +49,12 @@ async def test_video_and_image_estimates_carry_their_source(clean_env: pytest.Mo
 
 
 async def test_prices_can_be_overridden(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    table = {"source": "studio contract", "as_of": "2026-01-01",
-             "video": {"veo-3.1-generate-001": {"720p": {"audio": 0.30, "silent": 0.15}}},
-             "image": {"my-image-model": 0.01}}
+    table = {
+        "source": "studio contract",
+        "as_of": "2026-01-01",
+        "video": {"veo-3.1-generate-001": {"720p": {"audio": 0.30, "silent": 0.15}}},
+        "image": {"my-image-model": 0.01},
+    }
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(table))
     async with Client(build_server(Settings(data_dir=tmp_path / "data"))) as client:
@@ -56,12 +69,17 @@ async def test_prices_can_be_overridden(clean_env: pytest.MonkeyPatch, tmp_path:
         assert image["estimate_usd"] == pytest.approx(0.01)
         clean_env.setenv("STUDIO_PRICES_JSON", "{not json")
         assert "STUDIO_PRICES_JSON is not a usable price table" in error_text(
-            await client.call_tool("cost_estimate", {"model": "veo-3.1-generate-001"}))
+            await client.call_tool("cost_estimate", {"model": "veo-3.1-generate-001"})
+        )
 
 
 async def test_production_shows_budget_spent_committed_remaining(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     async with Client(build_server(Settings(data_dir=tmp_path))) as client:
-        created = result_data(await client.call_tool("production_create", {
-            "name": "Cost Budget", "kit": "cost-kit", "logline": "A short film.", "tone": "dry", "budget_usd": 5}))
+        created = result_data(
+            await client.call_tool(
+                "production_create",
+                {"name": "Cost Budget", "kit": "cost-kit", "logline": "A short film.", "tone": "dry", "budget_usd": 5},
+            )
+        )
         spend = created["spend"]
         assert spend == {"budget_usd": 5.0, "spent_usd": 0.0, "committed_usd": 0.0, "remaining_usd": 5.0}

@@ -26,8 +26,16 @@ def env(fake_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 async def production(client: Client, name: str, budget: float | None = 5.0) -> str:
     lamp = {"number": 1, "description": "The lighthouse lamp turns over a black sea.", "duration_s": 8}
-    return await make_production(client, name, kit="image-kit", logline="A lighthouse keeper's last night.",
-                                 tone="still", must_not=["text overlays"], budget_usd=budget, shots={"1": [lamp]})
+    return await make_production(
+        client,
+        name,
+        kit="image-kit",
+        logline="A lighthouse keeper's last night.",
+        tone="still",
+        must_not=["text overlays"],
+        budget_usd=budget,
+        shots={"1": [lamp]},
+    )
 
 
 async def test_gemini_native_image_is_saved_with_provenance_and_a_link(

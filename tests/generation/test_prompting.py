@@ -46,8 +46,14 @@ async def ensure_kit(client: Client) -> None:
 
 async def ferry_production(client: Client, name: str, kit: str = KIT, shots: list[dict[str, Any]] = SHOTS) -> str:
     return await make_production(
-        client, name, kit=kit, logline="A young deckhand keeps the lanterns lit on the last night ferry.",
-        tone="hushed wonder with an ache underneath", must=MUST, must_not=MUST_NOT, shots={"1": shots},
+        client,
+        name,
+        kit=kit,
+        logline="A young deckhand keeps the lanterns lit on the last night ferry.",
+        tone="hushed wonder with an ache underneath",
+        must=MUST,
+        must_not=MUST_NOT,
+        shots={"1": shots},
     )
 
 

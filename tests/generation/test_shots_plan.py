@@ -76,7 +76,12 @@ async def ferry_production(client: Client, name: str, kit: str = KIT) -> str:
         await call(client, "style_ingest", {"kit": KIT, "paths": ["sample_kit"]})
         _ingested.add(KIT)
     return await make_production(
-        client, name, kit=kit, logline=LOGLINE, tone="hushed wonder with an ache underneath", must=MUST,
+        client,
+        name,
+        kit=kit,
+        logline=LOGLINE,
+        tone="hushed wonder with an ache underneath",
+        must=MUST,
         must_not=MUST_NOT,
     )
 

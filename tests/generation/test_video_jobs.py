@@ -59,8 +59,9 @@ def in_process(tmp_path: Path) -> Client:
 
 
 async def veo_production(client: Client, name: str, budget: float | None = 20.0) -> str:
-    return await make_production(client, name, kit="veo-test-kit", must_not=["modern smartphones"],
-                                 budget_usd=budget, shots={"1": SHOTS})
+    return await make_production(
+        client, name, kit="veo-test-kit", must_not=["modern smartphones"], budget_usd=budget, shots={"1": SHOTS}
+    )
 
 
 async def wait_final(client: Client, job: str, limit_s: float = 30) -> dict[str, Any]:
@@ -502,8 +503,9 @@ async def test_one_video_generate_reads_the_production_once_and_the_ledger_once(
     app = build_app(tmp_path / "data")
     async with Client(app.server) as client:
         pid = await veo_production(client, "Veo Reads")
-        await call(client, "continuity_set", production=pid, entity="1", kind="scene",
-                   attributes={"time_of_day": "night"})
+        await call(
+            client, "continuity_set", production=pid, entity="1", kind="scene", attributes={"time_of_day": "night"}
+        )
         once = {"production resolved": 1, "production read": 1, "ledger loaded": 1}
         for dry_run in (True, False):
             statements: list[str] = []

@@ -12,7 +12,10 @@ from tools.continuity import vocabulary as v
 Dims = dict[str, frozenset[str]]
 
 _TABLES: list[tuple[str, dict[str, frozenset[str]]]] = [
-    ("colour", v.COLOURS), ("side", v.SIDES), ("part", v.BODY_PARTS), ("length", v.LENGTHS),
+    ("colour", v.COLOURS),
+    ("side", v.SIDES),
+    ("part", v.BODY_PARTS),
+    ("length", v.LENGTHS),
     *[(f"state:{axis}", table) for axis, table in v.STATE_AXES.items()],
 ]
 
@@ -68,6 +71,9 @@ def value_dims(value: str, own_noun: str | None, lex_vocab: set[str]) -> Dims:
 def words_for(value: str, dim: str) -> list[str]:
     """The words of `value` that give it `dim` (to build a suggestion)."""
     if dim == "lex":
-        return [t.text for t in v.tokenize(value) if t.is_word and not is_descriptive(t.low)
-                and v.canon(t.low) not in v.STOPWORDS][:2]
+        return [
+            t.text
+            for t in v.tokenize(value)
+            if t.is_word and not is_descriptive(t.low) and v.canon(t.low) not in v.STOPWORDS
+        ][:2]
     return [t.text for t in v.tokenize(value) if t.is_word and dim in dims_of([t.low, *t.parts])]

@@ -82,18 +82,26 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
     @server.tool()
     async def continuity_set(
         production: Annotated[str, Field(description="Production id or name.")],
-        entity: Annotated[str, Field(description="Entity name, e.g. 'Mara', 'lantern'; for kind='scene' the scene, "
-                                                 "e.g. '12'.")],
+        entity: Annotated[
+            str, Field(description="Entity name, e.g. 'Mara', 'lantern'; for kind='scene' the scene, e.g. '12'.")
+        ],
         kind: Annotated[str, Field(description=f"One of: {', '.join(ENTITY_KINDS)}. An entity keeps its kind.")],
-        attributes: Annotated[dict[str, str], Field(
-            description="Facts as free keys with string values, e.g. {'jacket': 'red wool', 'scar': 'left cheek'}; "
-                        "for scenes: story_day, time_of_day, int_ext, weather, lighting, screen_direction, location. "
-                        "'' ends a fact from from_scene on.")] = {},  # noqa: B006
-        from_scene: Annotated[str | None, Field(
-            description="The facts hold from this scene on (e.g. torn from '12'); default from the start.")] = None,
+        attributes: Annotated[
+            dict[str, str],
+            Field(
+                description="Facts as free keys with string values, e.g. {'jacket': 'red wool', 'scar': 'left cheek'}; "
+                "for scenes: story_day, time_of_day, int_ext, weather, lighting, screen_direction, location. "
+                "'' ends a fact from from_scene on."
+            ),
+        ] = {},  # noqa: B006
+        from_scene: Annotated[
+            str | None,
+            Field(description="The facts hold from this scene on (e.g. torn from '12'); default from the start."),
+        ] = None,
         note: Annotated[str | None, Field(description="Why, for the history.")] = None,
-        references: Annotated[list[str], Field(
-            description="Asset ids of reference material (character sheets, approved frames).")] = [],  # noqa: B006
+        references: Annotated[
+            list[str], Field(description="Asset ids of reference material (character sheets, approved frames).")
+        ] = [],  # noqa: B006
     ) -> ContinuitySetResult:
         """Record continuity facts about an entity. Append-only: earlier facts stay in the history."""
         return await service.set(production, entity, kind, attributes, from_scene, note, references)
@@ -111,13 +119,22 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
     @server.tool()
     async def continuity_check_prompt(
         production: Annotated[str, Field(description="Production id or name.")],
-        shot: Annotated[str | None, Field(description="Shot '<scene>/<number>': checks its description (or "
-                                                       "`prompt`) against its scene and neighbours.")] = None,
+        shot: Annotated[
+            str | None,
+            Field(
+                description="Shot '<scene>/<number>': checks its description (or "
+                "`prompt`) against its scene and neighbours."
+            ),
+        ] = None,
         prompt: Annotated[str | None, Field(description="A prompt to check instead of the shot's description.")] = None,
         scene: Annotated[str | None, Field(description="For a prompt without a shot: check as of this scene.")] = None,
-        judge: Annotated[bool, Field(
-            description="Also ask Gemini (needs GEMINI_API_KEY or Vertex; a paid call) for a structured judgment; "
-                        "its findings have source 'gemini'. Default false: offline and deterministic.")] = False,
+        judge: Annotated[
+            bool,
+            Field(
+                description="Also ask Gemini (needs GEMINI_API_KEY or Vertex; a paid call) for a structured judgment; "
+                "its findings have source 'gemini'. Default false: offline and deterministic."
+            ),
+        ] = False,
     ) -> PromptCheck:
         """Preflight before generation: ledger facts as of the scene, the brief's must/must-not, and the
         neighbouring shots. Offline and deterministic; each finding has evidence and a suggested fix. With
@@ -135,11 +152,16 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         asset: Annotated[str | None, Field(description="Asset id of the clip or image to check.")] = None,
         path: Annotated[str | None, Field(description="Or a video/image file (imported as an asset).")] = None,
         shot: Annotated[str | None, Field(description="Shot '<scene>/<number>' (default: the asset's shot).")] = None,
-        against: Annotated[list[str], Field(
-            description="Extra references: image asset ids or paths; one video = the previous clip.")] = [],  # noqa: B006
-        judge: Annotated[bool, Field(
-            description="Also send the clip (at most 20 MB) to Gemini (needs GEMINI_API_KEY or Vertex; a paid call) "
-                        "to judge each entity against the ledger facts; see `judgment`. Default false.")] = False,
+        against: Annotated[
+            list[str], Field(description="Extra references: image asset ids or paths; one video = the previous clip.")
+        ] = [],  # noqa: B006
+        judge: Annotated[
+            bool,
+            Field(
+                description="Also send the clip (at most 20 MB) to Gemini (needs GEMINI_API_KEY or Vertex; a paid "
+                "call) to judge each entity against the ledger facts; see `judgment`. Default false."
+            ),
+        ] = False,
     ) -> MediaCheckResult:
         """Check a clip after generation: a timeline of similarity with the times of cuts, subject drift,
         palette shifts and flicker; the kit's brand palette; the shot's entity reference images; and the

@@ -87,10 +87,13 @@ class Ledger:
             if held is None or natural_key(fact.from_scene or "") >= natural_key(held.from_scene or ""):
                 latest[fact.attribute] = fact
         live = {a: f for a, f in latest.items() if f.value != ""}
-        refs = [r.asset for r in self.references
-                if r.entity.lower() == entity.lower() and scene_le(r.from_scene, scene)]
+        refs = [
+            r.asset for r in self.references if r.entity.lower() == entity.lower() and scene_le(r.from_scene, scene)
+        ]
         return EntityState(
-            entity=entity, kind=self.kinds[entity], attributes={a: f.value for a, f in sorted(live.items())},
+            entity=entity,
+            kind=self.kinds[entity],
+            attributes={a: f.value for a, f in sorted(live.items())},
             fact_ids=[f.id for f in sorted(live.values(), key=lambda f: int(f.id[1:]))],
             references=list(dict.fromkeys(refs)),
         )
@@ -111,7 +114,9 @@ class Ledger:
 
     def history(self, entity: str) -> EntityHistory:
         return EntityHistory(
-            entity=entity, kind=self.kinds[entity], facts=self.facts_of(entity),
+            entity=entity,
+            kind=self.kinds[entity],
+            facts=self.facts_of(entity),
             references=[r for r in self.references if r.entity.lower() == entity.lower()],
         )
 
@@ -123,15 +128,27 @@ def _load(tx: Tx, production: str) -> Ledger:
     ):
         ledger.kinds[row["entity"]] = row["kind"]
     for row in tx.execute("SELECT * FROM continuity_facts WHERE production = ? ORDER BY seq", (production,)):
-        ledger.facts.append(Fact(
-            id=f"f{row['seq']}", entity=ledger.name(row["entity"]) or row["entity"], attribute=row["attribute"],
-            value=row["value"], from_scene=row["from_scene"], note=row["note"], created_at=row["created_at"],
-        ))
+        ledger.facts.append(
+            Fact(
+                id=f"f{row['seq']}",
+                entity=ledger.name(row["entity"]) or row["entity"],
+                attribute=row["attribute"],
+                value=row["value"],
+                from_scene=row["from_scene"],
+                note=row["note"],
+                created_at=row["created_at"],
+            )
+        )
     for row in tx.execute("SELECT * FROM continuity_references WHERE production = ? ORDER BY seq", (production,)):
-        ledger.references.append(Reference(
-            entity=ledger.name(row["entity"]) or row["entity"], asset=row["asset"], from_scene=row["from_scene"],
-            note=row["note"], created_at=row["created_at"],
-        ))
+        ledger.references.append(
+            Reference(
+                entity=ledger.name(row["entity"]) or row["entity"],
+                asset=row["asset"],
+                from_scene=row["from_scene"],
+                note=row["note"],
+                created_at=row["created_at"],
+            )
+        )
     return ledger
 
 
@@ -183,8 +200,14 @@ class LedgerService:
         )
 
     async def set(
-        self, production: str, entity: str, kind: str, attributes: dict[str, str], from_scene: str | None,
-        note: str | None, references: Sequence[str],
+        self,
+        production: str,
+        entity: str,
+        kind: str,
+        attributes: dict[str, str],
+        from_scene: str | None,
+        note: str | None,
+        references: Sequence[str],
     ) -> ContinuitySetResult:
         prod = await self.production(production)
         name = (entity or "").strip()
@@ -197,7 +220,8 @@ class LedgerService:
         if kind == "scene" and not SCENE_NAME.match(name):
             raise StudioError(
                 f"A scene entity is named by its scene, and {name!r} is not a scene name: use 1-32 letters, "
-                "digits, '.', '_' or '-', e.g. '3' or '12a'.")
+                "digits, '.', '_' or '-', e.g. '3' or '12a'."
+            )
         if len(attributes) > MAX_ATTRIBUTES:
             raise StudioError(f"{len(attributes)} attributes in one call: set at most {MAX_ATTRIBUTES} at a time.")
         values: dict[str, str] = {}
@@ -220,7 +244,8 @@ class LedgerService:
         # Validation that needs the ledger and the writes share one transaction, so a concurrent set
         # cannot slip between them.
         return await anyio.to_thread.run_sync(
-            functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs))
+            functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs)
+        )
 
     async def _check_asset(self, production: str, asset: str) -> None:
         found = await anyio.to_thread.run_sync(self._productions.asset, asset)  # NotFound says what exists
@@ -228,8 +253,14 @@ class LedgerService:
             raise StudioError(f"Asset {asset!r} belongs to production {found.production!r}, not {production!r}.")
 
     def _set_sync(
-        self, prod: Production, name: str, kind: str, values: dict[str, str], from_scene: str | None,
-        note: str | None, refs: list[str],
+        self,
+        prod: Production,
+        name: str,
+        kind: str,
+        values: dict[str, str],
+        from_scene: str | None,
+        note: str | None,
+        refs: list[str],
     ) -> ContinuitySetResult:
         with self._context.state.transaction() as tx:
             ledger = _load(tx, prod.id)
@@ -237,15 +268,18 @@ class LedgerService:
             if existing is not None and ledger.kinds[existing] != kind:
                 raise StudioError(
                     f"{existing!r} is already a {ledger.kinds[existing]} in production {prod.id!r}; an entity "
-                    f"keeps its kind. Use kind={ledger.kinds[existing]!r}, or a different name for the {kind}.")
+                    f"keeps its kind. Use kind={ledger.kinds[existing]!r}, or a different name for the {kind}."
+                )
             if existing is not None and not values and not refs:
                 raise StudioError(f"Nothing to set on {existing!r}: pass attributes and/or references.")
             created = existing is None
             name = existing or name
             at = now_iso()
             if created:
-                tx.execute("INSERT INTO continuity_entities (production, entity, kind, created_at) VALUES (?,?,?,?)",
-                           (prod.id, name, kind, at))
+                tx.execute(
+                    "INSERT INTO continuity_entities (production, entity, kind, created_at) VALUES (?,?,?,?)",
+                    (prod.id, name, kind, at),
+                )
                 ledger.kinds[name] = kind
             scene = None
             if from_scene is not None:
@@ -261,29 +295,57 @@ class LedgerService:
                     continue
                 cur = tx.execute(
                     "INSERT INTO continuity_facts (production, entity, attribute, value, from_scene, note, created_at)"
-                    " VALUES (?,?,?,?,?,?,?)", (prod.id, name, key, value, scene, note, at))
-                facts.append(Fact(id=f"f{cur.lastrowid}", entity=name, attribute=key, value=value,
-                                  from_scene=scene, note=note, created_at=at))
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (prod.id, name, key, value, scene, note, at),
+                )
+                facts.append(
+                    Fact(
+                        id=f"f{cur.lastrowid}",
+                        entity=name,
+                        attribute=key,
+                        value=value,
+                        from_scene=scene,
+                        note=note,
+                        created_at=at,
+                    )
+                )
             added_refs: list[Reference] = []
             have_refs = {(r.asset, r.from_scene) for r in ledger.references if r.entity.lower() == name.lower()}
             for asset in refs:
                 if (asset, scene) in have_refs:
                     continue
-                tx.execute("INSERT INTO continuity_references (production, entity, asset, from_scene, note, "
-                           "created_at) VALUES (?,?,?,?,?,?)", (prod.id, name, asset, scene, note, at))
+                tx.execute(
+                    "INSERT INTO continuity_references (production, entity, asset, from_scene, note, "
+                    "created_at) VALUES (?,?,?,?,?,?)",
+                    (prod.id, name, asset, scene, note, at),
+                )
                 added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
             state = _load(tx, prod.id).state(name, scene)
             self._productions.record_event(
-                prod.id, "continuity_set",
-                {"entity": name, "kind": kind, "attributes": values, "from_scene": scene, "note": note,
-                 "references": refs},
-                "ok", {"facts": len(facts), "references": len(added_refs)}, tx=tx,
+                prod.id,
+                "continuity_set",
+                {
+                    "entity": name,
+                    "kind": kind,
+                    "attributes": values,
+                    "from_scene": scene,
+                    "note": note,
+                    "references": refs,
+                },
+                "ok",
+                {"facts": len(facts), "references": len(added_refs)},
+                tx=tx,
             )
-        return ContinuitySetResult(production=prod.id, entity=name, kind=kind, created=created, facts=facts,
-                                   references=added_refs, state=state)
+        return ContinuitySetResult(
+            production=prod.id, entity=name, kind=kind, created=created, facts=facts, references=added_refs, state=state
+        )
 
     async def get(
-        self, production: str, entity: str | None, scene: str | None, history: bool,
+        self,
+        production: str,
+        entity: str | None,
+        scene: str | None,
+        history: bool,
     ) -> ContinuityGetResult:
         prod = await self.production(production)
         ledger = await self.load(prod)
@@ -300,6 +362,6 @@ class LedgerService:
         if names is not None and not states:
             states = [ledger.state(names[0], scene)]  # a scene entity asked for by name, as of another scene
         shown = names if names is not None else (list(ledger.kinds) if history else [])
-        return ContinuityGetResult(production=prod.id, scene=scene, entities=states,
-                                   history=[ledger.history(n) for n in shown])
-
+        return ContinuityGetResult(
+            production=prod.id, scene=scene, entities=states, history=[ledger.history(n) for n in shown]
+        )

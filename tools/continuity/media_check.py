@@ -41,13 +41,18 @@ class MediaCheckResult(BaseModel):
     analysis: MediaAnalysis = Field(description="Timeline, breaks, palette, reference and transition checks.")
     findings: list[StoredFinding] = Field(description="Open media findings for this clip after this check.")
     judgment: MediaJudgment | None = Field(
-        None, description="Gemini's judgment against the ledger facts (judge=true only); its findings have source "
-                          "'gemini'.")
+        None,
+        description="Gemini's judgment against the ledger facts (judge=true only); its findings have source 'gemini'.",
+    )
 
 
 class MediaChecker:
     def __init__(
-        self, productions: ProductionService, kits: StyleService, ledger: LedgerService, findings: FindingStore,
+        self,
+        productions: ProductionService,
+        kits: StyleService,
+        ledger: LedgerService,
+        findings: FindingStore,
         judge: Judge,
     ) -> None:
         self._productions = productions
@@ -57,8 +62,14 @@ class MediaChecker:
         self._judge = judge
 
     async def check(
-        self, production: str, asset: str | None, path: str | None, shot: str | None, against: list[str],
-        roots: list[Path], judge: bool = False,
+        self,
+        production: str,
+        asset: str | None,
+        path: str | None,
+        shot: str | None,
+        against: list[str],
+        roots: list[Path],
+        judge: bool = False,
     ) -> MediaCheckResult:
         if (asset is None) == (path is None):
             raise StudioError("Pass exactly one of asset (an asset id) or path (a video or image file).")
@@ -118,8 +129,11 @@ class MediaChecker:
             "continuity_check_media",
             {"asset": clip.id, "shot": shot_ref_, "against": against, **({"judge": True} if judge else {})},
             "ok",
-            {"breaks": len(analysis.breaks), "open_findings": len(stored),
-             **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {})},
+            {
+                "breaks": len(analysis.breaks),
+                "open_findings": len(stored),
+                **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {}),
+            },
         )
         return MediaCheckResult(
             production=pid,

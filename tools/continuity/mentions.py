@@ -56,7 +56,7 @@ class Doc:
         tokens = v.tokenize(text)
         sentence, n, prev_end = [], 0, 0
         for tok in tokens:
-            if "\n" in text[prev_end:tok.start]:
+            if "\n" in text[prev_end : tok.start]:
                 n += 1
             sentence.append(n)
             if tok.low in {".", "!", "?", ";"}:
@@ -86,8 +86,14 @@ def find_mentions(doc: Doc, names: dict[str, tuple[str, list[list[str]]]]) -> li
                     continue
                 j, ok = i, True
                 for word in words[1:]:
-                    nxt = next((k for k in range(j + 1, min(j + 4, len(toks)))
-                                if doc.canon(k) == word or doc.head_at(k) == word), None)
+                    nxt = next(
+                        (
+                            k
+                            for k in range(j + 1, min(j + 4, len(toks)))
+                            if doc.canon(k) == word or doc.head_at(k) == word
+                        ),
+                        None,
+                    )
                     if nxt is None or any(not toks[k].is_word for k in range(j + 1, nxt)):
                         ok = False
                         break
@@ -104,6 +110,7 @@ def find_mentions(doc: Doc, names: dict[str, tuple[str, list[list[str]]]]) -> li
 
 def owner_of(doc: Doc, i: int, mentions: list[Mention], has_noun: set[str], sole: str | None) -> str | None:
     """Who a noun at token i belongs to: characters always compete; other entities only if they own the noun."""
+
     def candidate(m: Mention) -> bool:
         return (m.kind == "character" or m.entity in has_noun) and not (m.start <= i <= m.end and m.kind != "character")
 
@@ -154,8 +161,11 @@ def post_window(doc: Doc, end: int) -> tuple[list[Item], bool]:
     toks = doc.tokens
     j = end + 1
     appositive = False
-    if j + 1 < len(toks) and toks[j].low == "," and (toks[j + 1].low in {"now", "still"} or
-                                                    is_descriptive(toks[j + 1].low)):
+    if (
+        j + 1 < len(toks)
+        and toks[j].low == ","
+        and (toks[j + 1].low in {"now", "still"} or is_descriptive(toks[j + 1].low))
+    ):
         # 'her hair, cropped short' / 'the map, now torn': a description set off by a comma.
         j += 1
         appositive = True

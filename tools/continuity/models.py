@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 from tools.production import natural_key
 
 EntityKind = Literal[
-    "character", "wardrobe", "prop", "location", "set_dressing", "makeup_hair", "vehicle", "scene",
+    "character",
+    "wardrobe",
+    "prop",
+    "location",
+    "set_dressing",
+    "makeup_hair",
+    "vehicle",
+    "scene",
 ]
 ENTITY_KINDS: tuple[str, ...] = EntityKind.__args__  # type: ignore[attr-defined]
 SCENE_FACTS = ("story_day", "time_of_day", "int_ext", "weather", "lighting", "screen_direction")
@@ -77,7 +84,8 @@ class ContinuityGetResult(BaseModel):
     scene: str | None = Field(description="The scene the states are as of; None = the latest facts.")
     entities: list[EntityState]
     history: list[EntityHistory] = Field(
-        default_factory=list, description="Full history; given when an entity is named or history=True.")
+        default_factory=list, description="Full history; given when an entity is named or history=True."
+    )
 
 
 class Evidence(BaseModel):
@@ -103,8 +111,15 @@ class PromptFinding(BaseModel):
         ev = None
         if self.evidence is not None:
             ev = f"{self.evidence.field}[{self.evidence.start}:{self.evidence.end}]: {self.evidence.text}"
-        return FindingIn(severity=self.severity, rule=self.rule, entity=self.entity, expected=self.expected,
-                         found=self.found, evidence=ev, suggestion=self.suggestion)
+        return FindingIn(
+            severity=self.severity,
+            rule=self.rule,
+            entity=self.entity,
+            expected=self.expected,
+            found=self.found,
+            evidence=ev,
+            suggestion=self.suggestion,
+        )
 
 
 class PromptCheck(BaseModel):

@@ -27,9 +27,7 @@ class PromptChecker:
     def validate(self, shot: str | None, prompt: str | None, judge: bool) -> None:
         """Refuse a request that cannot be checked, before anything is read."""
         if shot is None and prompt is None:
-            raise StudioError(
-                "Nothing to check: pass shot='<scene>/<number>' (its description is checked) or prompt."
-            )
+            raise StudioError("Nothing to check: pass shot='<scene>/<number>' (its description is checked) or prompt.")
         if prompt is not None and not prompt.strip():
             raise StudioError("prompt is empty: pass the prompt text to check, or leave it out to check the shot.")
         if prompt is not None and len(prompt) > MAX_PROMPT:
@@ -38,8 +36,15 @@ class PromptChecker:
             self._judge.require("continuity_check_prompt")
 
     async def check(
-        self, prod: Production, ledger: Ledger, shot: Shot | None, prompt: str | None, *, scene: str | None = None,
-        record: bool = True, judge: bool = False,
+        self,
+        prod: Production,
+        ledger: Ledger,
+        shot: Shot | None,
+        prompt: str | None,
+        *,
+        scene: str | None = None,
+        record: bool = True,
+        judge: bool = False,
     ) -> PromptCheck:
         """Check a shot (its description, or `prompt` when given) or a raw prompt against the ledger as of its
         scene, the brief and the neighbouring shots. Stores the findings of a shot for continuity_report.
@@ -59,7 +64,13 @@ class PromptChecker:
         field = "prompt" if prompt is not None else "description"
         scene_shots = prod.scenes.get(scene, []) if scene else []
         findings = check_text(
-            ledger, scene, text, field, shot=shot, scene_shots=scene_shots, must=prod.brief.must,
+            ledger,
+            scene,
+            text,
+            field,
+            shot=shot,
+            scene_shots=scene_shots,
+            must=prod.brief.must,
             must_not=prod.brief.must_not,
         )
         if not judge and self._judge.available:
@@ -76,7 +87,13 @@ class PromptChecker:
             findings, notes = [*findings, *judged.findings], [*notes, *judged.notes]
         errors = sum(f.severity == "error" for f in findings)
         return PromptCheck(
-            production=prod.id, shot=shot.ref if shot else None, scene=scene, findings=findings,
-            has_errors=errors > 0, errors=errors, warnings=len(findings) - errors,
-            recorded=record_as is not None, notes=notes,
+            production=prod.id,
+            shot=shot.ref if shot else None,
+            scene=scene,
+            findings=findings,
+            has_errors=errors > 0,
+            errors=errors,
+            warnings=len(findings) - errors,
+            recorded=record_as is not None,
+            notes=notes,
         )

@@ -53,10 +53,22 @@ def _identity(row: Any) -> tuple[Any, ...]:
 
 def _stored(row: Any) -> StoredFinding:
     return StoredFinding(
-        id=row["id"], production=row["production"], shot=row["shot"], asset=row["asset"], source=row["source"],
-        severity=row["severity"], rule=row["rule"], entity=row["entity"], expected=row["expected"],
-        found=row["found"], evidence=row["evidence"], suggestion=row["suggestion"], time_s=row["time_s"],
-        resolved=bool(row["resolved"]), resolved_note=row["resolved_note"], created_at=row["created_at"],
+        id=row["id"],
+        production=row["production"],
+        shot=row["shot"],
+        asset=row["asset"],
+        source=row["source"],
+        severity=row["severity"],
+        rule=row["rule"],
+        entity=row["entity"],
+        expected=row["expected"],
+        found=row["found"],
+        evidence=row["evidence"],
+        suggestion=row["suggestion"],
+        time_s=row["time_s"],
+        resolved=bool(row["resolved"]),
+        resolved_note=row["resolved_note"],
+        created_at=row["created_at"],
     )
 
 
@@ -67,7 +79,12 @@ class FindingStore:
         self._context = context
 
     async def record(
-        self, pid: str, findings: Sequence[FindingIn], *, source: FindingSource, shot: str | None = None,
+        self,
+        pid: str,
+        findings: Sequence[FindingIn],
+        *,
+        source: FindingSource,
+        shot: str | None = None,
         asset: str | None = None,
     ) -> list[StoredFinding]:
         """Store one check's complete findings for a target (shot and/or asset); returns the open findings
@@ -77,13 +94,17 @@ class FindingStore:
         if shot is None and asset is None:
             raise StudioError("A finding needs a target: pass shot='<scene>/<number>' and/or asset='a_...'.")
         items = [FindingIn.model_validate(f) for f in findings]
-        return await anyio.to_thread.run_sync(functools.partial(_record, self._context.state, pid, items, source, shot, asset))
+        return await anyio.to_thread.run_sync(
+            functools.partial(_record, self._context.state, pid, items, source, shot, asset)
+        )
 
     async def resolve(self, pid: str, ids: Sequence[int], note: str) -> list[StoredFinding]:
         """Mark findings resolved by hand (a reviewer accepted or fixed them), with why."""
         if not note or not note.strip():
             raise StudioError("Say why the findings are resolved: pass a note.")
-        return await anyio.to_thread.run_sync(functools.partial(_resolve, self._context.state, pid, list(ids), note.strip()))
+        return await anyio.to_thread.run_sync(
+            functools.partial(_resolve, self._context.state, pid, list(ids), note.strip())
+        )
 
     async def report(self, pid: str) -> ContinuityReport:
         def read() -> list[StoredFinding]:
@@ -93,9 +114,9 @@ class FindingStore:
         return build_report(pid, await anyio.to_thread.run_sync(read))
 
 
-
-def _record(state: StateStore, pid: str, items: list[FindingIn], source: str, shot: str | None,
-            asset: str | None) -> list[StoredFinding]:
+def _record(
+    state: StateStore, pid: str, items: list[FindingIn], source: str, shot: str | None, asset: str | None
+) -> list[StoredFinding]:
     at = now()
     with state.transaction() as tx:
         where = "production = ? AND source = ? AND shot IS ? AND asset IS ?"
@@ -112,16 +133,33 @@ def _record(state: StateStore, pid: str, items: list[FindingIn], source: str, sh
             cur = tx.execute(
                 "INSERT INTO continuity_findings (production, shot, asset, source, severity, rule, entity, expected, "
                 "found, evidence, suggestion, time_s, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (pid, shot, asset, source, item.severity, item.rule, item.entity, item.expected, item.found,
-                 item.evidence, item.suggestion, item.time_s, at))
+                (
+                    pid,
+                    shot,
+                    asset,
+                    source,
+                    item.severity,
+                    item.rule,
+                    item.entity,
+                    item.expected,
+                    item.found,
+                    item.evidence,
+                    item.suggestion,
+                    item.time_s,
+                    at,
+                ),
+            )
             keep.add(int(cur.lastrowid or 0))
             open_by_key[key] = {"id": cur.lastrowid}
         for row in open_rows:
             if row["id"] not in keep:
-                tx.execute("UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? "
-                           "WHERE id = ?", ("not found by a later check", at, row["id"]))
-        rows = tx.execute(f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0 ORDER BY id",
-                          args).fetchall()
+                tx.execute(
+                    "UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? WHERE id = ?",
+                    ("not found by a later check", at, row["id"]),
+                )
+        rows = tx.execute(
+            f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0 ORDER BY id", args
+        ).fetchall()
     return [_stored(r) for r in rows]
 
 
@@ -132,8 +170,10 @@ def _resolve(state: StateStore, pid: str, ids: list[int], note: str) -> list[Sto
             row = tx.execute("SELECT * FROM continuity_findings WHERE id = ? AND production = ?", (fid, pid)).fetchone()
             if row is None:
                 raise NotFound(f"No finding {fid} in production {pid!r}: see continuity_report for the ids.")
-            tx.execute("UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? WHERE id = ?",
-                       (note, now(), fid))
+            tx.execute(
+                "UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? WHERE id = ?",
+                (note, now(), fid),
+            )
             out.append(_stored(tx.execute("SELECT * FROM continuity_findings WHERE id = ?", (fid,)).fetchone()))
     return out
 
@@ -146,8 +186,11 @@ def build_report(pid: str, findings: list[StoredFinding]) -> ContinuityReport:
     findings.sort(key=lambda f: (shot_key(f.shot), f.resolved, SEVERITY_ORDER[f.severity], f.time_s or 0.0, f.id))
     open_ = [f for f in findings if not f.resolved]
     counts = ReportCounts(
-        total=len(findings), open=len(open_), resolved=len(findings) - len(open_),
-        errors=sum(f.severity == "error" for f in open_), warnings=sum(f.severity == "warning" for f in open_),
+        total=len(findings),
+        open=len(open_),
+        resolved=len(findings) - len(open_),
+        errors=sum(f.severity == "error" for f in open_),
+        warnings=sum(f.severity == "warning" for f in open_),
         info=sum(f.severity == "info" for f in open_),
     )
     shots: dict[str | None, ShotSummary] = {}

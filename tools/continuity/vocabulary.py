@@ -52,71 +52,102 @@ def _table(groups: dict[str, str]) -> dict[str, frozenset[str]]:
     return {word: frozenset(families) for word, families in out.items()}
 
 
-COLOURS = _table({
-    "red": "crimson scarlet vermilion ruby cherry maroon burgundy wine oxblood cardinal brick carmine blood-red "
-           "auburn ginger copper rust russet claret",
-    "blue": "navy cobalt azure sapphire cerulean indigo teal turquoise cyan sky-blue royal-blue ultramarine "
-            "denim-blue steel-blue periwinkle",
-    "green": "emerald olive jade sage lime mint forest-green bottle-green teal turquoise khaki chartreuse",
-    "yellow": "mustard gold golden lemon amber ochre canary saffron blonde blond",
-    "orange": "tangerine amber copper rust apricot peach burnt-orange",
-    "purple": "violet lavender lilac plum mauve magenta burgundy aubergine indigo",
-    "pink": "rose fuchsia salmon blush magenta coral",
-    "brown": "tan chocolate chestnut umber camel khaki beige sepia coffee brunette auburn mahogany "
-             "walnut hazel caramel bronze maroon rust russet copper taupe",
-    "black": "jet ebony onyx raven charcoal inky",
-    "white": "ivory cream snow snowy pearl off-white alabaster platinum silver",
-    "grey": "gray silver slate ash ashen charcoal gunmetal pewter grizzled greying graying",
-    "blonde": "blond fair flaxen platinum golden towheaded sandy strawberry-blonde",
-})
+COLOURS = _table(
+    {
+        "red": "crimson scarlet vermilion ruby cherry maroon burgundy wine oxblood cardinal brick carmine blood-red "
+        "auburn ginger copper rust russet claret",
+        "blue": "navy cobalt azure sapphire cerulean indigo teal turquoise cyan sky-blue royal-blue ultramarine "
+        "denim-blue steel-blue periwinkle",
+        "green": "emerald olive jade sage lime mint forest-green bottle-green teal turquoise khaki chartreuse",
+        "yellow": "mustard gold golden lemon amber ochre canary saffron blonde blond",
+        "orange": "tangerine amber copper rust apricot peach burnt-orange",
+        "purple": "violet lavender lilac plum mauve magenta burgundy aubergine indigo",
+        "pink": "rose fuchsia salmon blush magenta coral",
+        "brown": "tan chocolate chestnut umber camel khaki beige sepia coffee brunette auburn mahogany "
+        "walnut hazel caramel bronze maroon rust russet copper taupe",
+        "black": "jet ebony onyx raven charcoal inky",
+        "white": "ivory cream snow snowy pearl off-white alabaster platinum silver",
+        "grey": "gray silver slate ash ashen charcoal gunmetal pewter grizzled greying graying",
+        "blonde": "blond fair flaxen platinum golden towheaded sandy strawberry-blonde",
+    }
+)
 
 SIDES = _table({"left": "", "right": ""})
-BODY_PARTS = _table({
-    "cheek": "cheekbone", "eyebrow": "brow", "forehead": "", "chin": "", "jaw": "jawline", "lip": "lips mouth",
-    "neck": "throat", "temple": "", "nose": "", "ear": "", "hand": "palm", "wrist": "", "arm": "forearm",
-    "shoulder": "", "eye": "", "knee": "", "leg": "",
-})
-LENGTHS = _table({
-    "short": "cropped close-cropped buzzed buzz-cut shaved bob bobbed pixie crew-cut",
-    "medium": "shoulder-length chin-length mid-length",
-    "long": "flowing waist-length lengthy",
-})
+BODY_PARTS = _table(
+    {
+        "cheek": "cheekbone",
+        "eyebrow": "brow",
+        "forehead": "",
+        "chin": "",
+        "jaw": "jawline",
+        "lip": "lips mouth",
+        "neck": "throat",
+        "temple": "",
+        "nose": "",
+        "ear": "",
+        "hand": "palm",
+        "wrist": "",
+        "arm": "forearm",
+        "shoulder": "",
+        "eye": "",
+        "knee": "",
+        "leg": "",
+    }
+)
+LENGTHS = _table(
+    {
+        "short": "cropped close-cropped buzzed buzz-cut shaved bob bobbed pixie crew-cut",
+        "medium": "shoulder-length chin-length mid-length",
+        "long": "flowing waist-length lengthy",
+    }
+)
 STATE_AXES: dict[str, dict[str, frozenset[str]]] = {
-    "damage": _table({
-        "intact": "whole pristine undamaged unbroken new unworn untorn",
-        "torn": "ripped tattered shredded frayed tear rip slashed",
-        "broken": "shattered cracked smashed snapped splintered",
-        "mended": "repaired patched stitched darned",
-        "burnt": "burned charred scorched singed",
-        "dented": "crumpled",
-    }),
+    "damage": _table(
+        {
+            "intact": "whole pristine undamaged unbroken new unworn untorn",
+            "torn": "ripped tattered shredded frayed tear rip slashed",
+            "broken": "shattered cracked smashed snapped splintered",
+            "mended": "repaired patched stitched darned",
+            "burnt": "burned charred scorched singed",
+            "dented": "crumpled",
+        }
+    ),
     "light": _table({"lit": "burning glowing aflame alight ablaze", "unlit": "extinguished dark snuffed"}),
     "open": _table({"open": "opened ajar", "closed": "shut"}),
     "wet": _table({"wet": "soaked drenched dripping damp sodden rain-soaked", "dry": ""}),
-    "clean": _table({
-        "clean": "spotless", "dirty": "muddy mud-caked grimy filthy dusty soiled",
-        "bloody": "bloodied blood-stained bloodstained blood-soaked",
-    }),
+    "clean": _table(
+        {
+            "clean": "spotless",
+            "dirty": "muddy mud-caked grimy filthy dusty soiled",
+            "bloody": "bloodied blood-stained bloodstained blood-soaked",
+        }
+    ),
     "fill": _table({"empty": "", "full": "filled"}),
 }
-TIMES = _table({
-    "dawn": "daybreak sunrise first-light morning",
-    "day": "daytime daylight midday noon afternoon morning sunlit",
-    "dusk": "sunset twilight evening golden-hour sundown",
-    "night": "nighttime night-time midnight moonlit moonlight evening starlit",
-})
-WEATHERS = _table({
-    "rain": "rainy raining rainfall drizzle drizzling downpour storm stormy showers",
-    "snow": "snowy snowing snowfall blizzard sleet",
-    "fog": "foggy mist misty haze hazy",
-    "clear": "sunny cloudless bright",
-    "overcast": "cloudy grey-sky clouded",
-    "storm": "stormy thunder thunderstorm lightning gale",
-})
-DIRECTIONS = _table({
-    "ltr": "left-to-right l-r l2r left-right eastward frame-right screen-right",
-    "rtl": "right-to-left r-l r2l right-left westward frame-left screen-left",
-})
+TIMES = _table(
+    {
+        "dawn": "daybreak sunrise first-light morning",
+        "day": "daytime daylight midday noon afternoon morning sunlit",
+        "dusk": "sunset twilight evening golden-hour sundown",
+        "night": "nighttime night-time midnight moonlit moonlight evening starlit",
+    }
+)
+WEATHERS = _table(
+    {
+        "rain": "rainy raining rainfall drizzle drizzling downpour storm stormy showers",
+        "snow": "snowy snowing snowfall blizzard sleet",
+        "fog": "foggy mist misty haze hazy",
+        "clear": "sunny cloudless bright",
+        "overcast": "cloudy grey-sky clouded",
+        "storm": "stormy thunder thunderstorm lightning gale",
+    }
+)
+DIRECTIONS = _table(
+    {
+        "ltr": "left-to-right l-r l2r left-right eastward frame-right screen-right",
+        "rtl": "right-to-left r-l r2l right-left westward frame-left screen-left",
+    }
+)
 
 # Attribute nouns: a key (or its synonyms) the text names; the first word of each group is the head.
 NOUN_GROUPS: dict[str, str] = {
@@ -147,8 +178,22 @@ NOUNS: dict[str, str] = {w: head for head, words in NOUN_GROUPS.items() for w in
 
 # Keys that describe the entity itself rather than name a part of it.
 DESCRIPTOR_KEYS = {
-    "colour", "color", "state", "condition", "status", "length", "size", "side", "shade", "material", "finish",
-    "look", "appearance", "description", "style", "damage",
+    "colour",
+    "color",
+    "state",
+    "condition",
+    "status",
+    "length",
+    "size",
+    "side",
+    "shade",
+    "material",
+    "finish",
+    "look",
+    "appearance",
+    "description",
+    "style",
+    "damage",
 }
 STOPWORDS = set(
     "a an the of and or but with in on at to from by for her his their its is are was were be been now still "
@@ -162,14 +207,68 @@ MUST_FILLER = set(
 NEGATORS = {"no", "not", "without", "never", "avoid", "avoiding", "free", "none", "nor", "zero"}
 # Words after an attribute noun that open a description of it: "jacket is blue", "scar on her left cheek".
 POST_OPENERS = {
-    "is", "are", "was", "were", "now", "still", "looks", "remains", "stays", "becomes", "of", "on", "over", "across",
-    "above", "below", "under", "beneath", "along", "near", "at", "through", "cut", "worn", "cropped", "tied",
-    "falling", "hanging", "loose",
+    "is",
+    "are",
+    "was",
+    "were",
+    "now",
+    "still",
+    "looks",
+    "remains",
+    "stays",
+    "becomes",
+    "of",
+    "on",
+    "over",
+    "across",
+    "above",
+    "below",
+    "under",
+    "beneath",
+    "along",
+    "near",
+    "at",
+    "through",
+    "cut",
+    "worn",
+    "cropped",
+    "tied",
+    "falling",
+    "hanging",
+    "loose",
 }
 PRE_STOPS = {
-    "and", "or", "but", "while", "as", "then", "with", "in", "on", "at", "from", "to", "by", "into", "onto",
-    "across", "near", "beside", "over", "under", "behind", "toward", "towards", "past", "through", "against",
-    "of", "is", "are", "was", "were",
+    "and",
+    "or",
+    "but",
+    "while",
+    "as",
+    "then",
+    "with",
+    "in",
+    "on",
+    "at",
+    "from",
+    "to",
+    "by",
+    "into",
+    "onto",
+    "across",
+    "near",
+    "beside",
+    "over",
+    "under",
+    "behind",
+    "toward",
+    "towards",
+    "past",
+    "through",
+    "against",
+    "of",
+    "is",
+    "are",
+    "was",
+    "were",
 }
 ENTRANCE = re.compile(
     r"\b(enter(s|ing|ed)?|walks? in|steps? in(to)?|comes? in(to)?|arriv(es|ing|ed)|appears?|emerg(es|ing)|"
@@ -179,20 +278,27 @@ ENTRANCE = re.compile(
 EXIT = re.compile(r"\b(exits?|leaves|walks? out|out of (frame|view|shot)|departs?|gone)\b", re.IGNORECASE)
 DIRECTION_REASON = re.compile(
     r"\b(cross(es|ing)? the line|reverse[sd]?|reversing|turns? (around|back)|doubles? back|new axis|"
-    r"neutral (shot|angle)|changes? direction|u-turn)\b", re.IGNORECASE)
+    r"neutral (shot|angle)|changes? direction|u-turn)\b",
+    re.IGNORECASE,
+)
 TIME_REASON = re.compile(
-    r"\b(later|time cut|time passes|hours pass|fades to|next (morning|day|night)|montage)\b", re.IGNORECASE)
-TIME_CHANGE = re.compile(r"\b(falls|fall|sets|set|rises|rise|breaks|break|comes|deepens|fades|gives way)\b",
-                         re.IGNORECASE)
-TIME_SUBJECT = re.compile(r"\b(night|dark(ness)?|dusk|dawn|day|sun|moon|light|evening|morning|twilight)\b",
-                          re.IGNORECASE)
+    r"\b(later|time cut|time passes|hours pass|fades to|next (morning|day|night)|montage)\b", re.IGNORECASE
+)
+TIME_CHANGE = re.compile(
+    r"\b(falls|fall|sets|set|rises|rise|breaks|break|comes|deepens|fades|gives way)\b", re.IGNORECASE
+)
+TIME_SUBJECT = re.compile(
+    r"\b(night|dark(ness)?|dusk|dawn|day|sun|moon|light|evening|morning|twilight)\b", re.IGNORECASE
+)
 WEATHER_REASON = re.compile(r"\b(starts? to|begins? to|sets in|rolls? in)\b", re.IGNORECASE)
 WEATHER_CHANGE = re.compile(
     r"\b(starts?|begins?|stops?|clears?|rolls? in|breaks?|eases?|lifts?|sets in|picks up|dies down|comes down|"
-    r"passes|thickens|burns off)\b", re.IGNORECASE)
+    r"passes|thickens|burns off)\b",
+    re.IGNORECASE,
+)
 WEATHER_SUBJECT = re.compile(
-    r"\b(rain|snow|fog|mist|haze|storm|clouds?|sky|skies|sun|weather|drizzle|downpour|sleet|hail)\b",
-    re.IGNORECASE)
+    r"\b(rain|snow|fog|mist|haze|storm|clouds?|sky|skies|sun|weather|drizzle|downpour|sleet|hail)\b", re.IGNORECASE
+)
 
 
 def changes(text: str, explicit: re.Pattern[str], subject: re.Pattern[str], change: re.Pattern[str]) -> bool:

@@ -55,7 +55,12 @@ class GenerationFamily:
     migrations: Sequence[Migration] = MIGRATIONS
 
     def __init__(
-        self, context: StudioContext, *, productions: ProductionService, kits: StyleService, ledger: LedgerService,
+        self,
+        context: StudioContext,
+        *,
+        productions: ProductionService,
+        kits: StyleService,
+        ledger: LedgerService,
         preflight: PromptChecker,
     ) -> None:
         self.productions = productions
@@ -119,7 +124,6 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
         return PLAN_SCENE_PROMPT.format(production=production, scene=scene)
 
 
-
 # -- Veo jobs, images and cost -----------------------------------------------------------------
 
 
@@ -136,8 +140,13 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
 
     @server.tool()
     async def cost_estimate(
-        model: Annotated[str, Field(description="e.g. veo-3.1-generate-001, veo-3.1-fast-generate-001, "
-                                                "gemini-2.5-flash-image, imagen-4.0-generate-001.")],
+        model: Annotated[
+            str,
+            Field(
+                description="e.g. veo-3.1-generate-001, veo-3.1-fast-generate-001, "
+                "gemini-2.5-flash-image, imagen-4.0-generate-001."
+            ),
+        ],
         duration_s: Annotated[float, Field(description="Seconds per video (ignored for image models).")] = 8,
         count: Annotated[int, Field(description="How many videos or images.")] = 1,
         resolution: Annotated[str, Field(description="720p or 1080p (video).")] = "720p",
@@ -152,23 +161,37 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         production: Annotated[str, Field(description="Production id (or name).")],
         shot: Annotated[str, Field(description="Shot ref '<scene>/<number>', e.g. '3/2'.")],
         model: Annotated[str | None, Field(description="Veo model; default veo-3.1-fast-generate-001.")] = None,
-        duration_s: Annotated[float | None, Field(description="4, 6 or 8 on Veo 3.1; default: nearest to the "
-                                                              "shot's duration (8 with reference images).")] = None,
+        duration_s: Annotated[
+            float | None,
+            Field(
+                description="4, 6 or 8 on Veo 3.1; default: nearest to the shot's duration (8 with reference images)."
+            ),
+        ] = None,
         aspect_ratio: Annotated[str, Field(description="16:9 or 9:16.")] = "16:9",
         resolution: Annotated[str, Field(description="720p or 1080p.")] = "720p",
         seed: Annotated[int | None, Field(description="A new seed makes a new take of the same shot.")] = None,
         negative_prompt: Annotated[str | None, Field(description="Added to the brief's must-nots.")] = None,
-        reference_assets: Annotated[list[str], Field(description="Up to 3 image asset ids, sent as ASSET "
-                                                                 "references (8 s, 16:9 only).")] = [],  # noqa: B006
+        reference_assets: Annotated[
+            list[str], Field(description="Up to 3 image asset ids, sent as ASSET references (8 s, 16:9 only).")
+        ] = [],  # noqa: B006
         audio: Annotated[bool, Field(description="Generate audio (Veo 3.x).")] = True,
-        dry_run: Annotated[bool, Field(description="Validate, ground, preflight, estimate and check the budget; "
-                                                   "record and submit nothing.")] = False,
-        retake: Annotated[bool, Field(description="Make a new take even though this exact request already has a "
-                                                  "job (its previous video becomes the parent).")] = False,
-        override_preflight: Annotated[bool, Field(description="Generate despite continuity errors in the prompt "
-                                                              "(recorded on the job).")] = False,
-        first_frame_asset: Annotated[str | None, Field(description="An image asset (e.g. a storyboard frame) to "
-                                                                   "start the video from.")] = None,
+        dry_run: Annotated[
+            bool,
+            Field(description="Validate, ground, preflight, estimate and check the budget; record and submit nothing."),
+        ] = False,
+        retake: Annotated[
+            bool,
+            Field(
+                description="Make a new take even though this exact request already has a "
+                "job (its previous video becomes the parent)."
+            ),
+        ] = False,
+        override_preflight: Annotated[
+            bool, Field(description="Generate despite continuity errors in the prompt (recorded on the job).")
+        ] = False,
+        first_frame_asset: Annotated[
+            str | None, Field(description="An image asset (e.g. a storyboard frame) to start the video from.")
+        ] = None,
     ) -> VideoJob:
         """Start a Veo video for a shot and return at once with the job id, the estimate and the exact prompt.
 
@@ -176,16 +199,33 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         against the model's limits and the budget before anything is paid for. The same request again
         returns the same job (never a second charge); follow it with video_job(job, wait_s=...)."""
         return await service.generate(
-            production, shot, model, duration_s, aspect_ratio, resolution, seed, negative_prompt, reference_assets,
-            audio, dry_run, retake, override_preflight, first_frame_asset,
+            production,
+            shot,
+            model,
+            duration_s,
+            aspect_ratio,
+            resolution,
+            seed,
+            negative_prompt,
+            reference_assets,
+            audio,
+            dry_run,
+            retake,
+            override_preflight,
+            first_frame_asset,
         )
 
     @server.tool()
     async def video_job(
         job: Annotated[str, Field(description="Job id from video_generate, e.g. 'vj_0123456789abcdef'.")],
         ctx: Context,
-        wait_s: Annotated[float, Field(description=f"Wait up to this long (max {MAX_WAIT_S:g} s) for the "
-                                                   "job to finish, with progress notifications.")] = 0,
+        wait_s: Annotated[
+            float,
+            Field(
+                description=f"Wait up to this long (max {MAX_WAIT_S:g} s) for the "
+                "job to finish, with progress notifications."
+            ),
+        ] = 0,
     ) -> Annotated[CallToolResult, VideoJob]:
         """A video job's status and progress, and its asset (with a resource link) once done."""
 
@@ -198,8 +238,13 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
     @server.tool()
     async def video_jobs(
         production: Annotated[str, Field(description="Production id (or name).")],
-        status: Annotated[str | None, Field(description="Only jobs in this status: submitting, pending, done, "
-                                                        "failed, cancelled, unknown_submission.")] = None,
+        status: Annotated[
+            str | None,
+            Field(
+                description="Only jobs in this status: submitting, pending, done, "
+                "failed, cancelled, unknown_submission."
+            ),
+        ] = None,
     ) -> VideoJobList:
         """A production's video jobs, oldest first."""
         return await service.list_jobs(production, status)
@@ -217,8 +262,9 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         production: Annotated[str, Field(description="Production id (or name).")],
         shot: Annotated[str | None, Field(description="Shot ref; without prompt, its grounded prompt is used.")] = None,
         prompt: Annotated[str | None, Field(description="What to draw; default the shot's grounded prompt.")] = None,
-        reference_assets: Annotated[list[str], Field(description="Up to 3 image asset ids to draw from (Gemini "
-                                                                 "native images only).")] = [],  # noqa: B006
+        reference_assets: Annotated[
+            list[str], Field(description="Up to 3 image asset ids to draw from (Gemini native images only).")
+        ] = [],  # noqa: B006
         aspect_ratio: Annotated[str, Field(description="e.g. 16:9, 9:16, 1:1.")] = "16:9",
     ) -> Annotated[CallToolResult, ImageResult]:
         """Generate one still (Gemini native image output, or Imagen on Vertex) and save it as an asset,

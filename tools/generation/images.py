@@ -39,8 +39,12 @@ class ImageGenerator:
         self._ledger = ledger
 
     async def generate(
-        self, production: str, shot: str | None = None, prompt: str | None = None,
-        reference_assets: list[str] | None = None, aspect_ratio: str = "16:9",
+        self,
+        production: str,
+        shot: str | None = None,
+        prompt: str | None = None,
+        reference_assets: list[str] | None = None,
+        aspect_ratio: str = "16:9",
     ) -> ImageResult:
         service = self._productions
         prod = await anyio.to_thread.run_sync(service.get, production)
@@ -48,7 +52,9 @@ class ImageGenerator:
         the_shot = prod.find_shot(shot) if shot is not None else None
         text = (prompt or "").strip()
         if not text and shot is None:
-            raise StudioError("Say what to draw: pass prompt='...', or shot='<scene>/<number>' to use its grounded prompt.")
+            raise StudioError(
+                "Say what to draw: pass prompt='...', or shot='<scene>/<number>' to use its grounded prompt."
+            )
         backend: Literal["developer", "vertex"]
         if self._context.genai.has_developer():
             backend, model, aspects = "developer", GEMINI_IMAGE_MODEL, GEMINI_ASPECTS
@@ -60,7 +66,9 @@ class ImageGenerator:
                 f"({GEMINI_IMAGE_MODEL}), or Vertex AI for Imagen: {MissingCredentials('vertex')}"
             )
         if aspect_ratio not in aspects:
-            raise StudioError(f"{model} does not support aspect ratio {aspect_ratio!r}: use one of {', '.join(aspects)}.")
+            raise StudioError(
+                f"{model} does not support aspect ratio {aspect_ratio!r}: use one of {', '.join(aspects)}."
+            )
         refs = list(dict.fromkeys(a.strip() for a in reference_assets or [] if a and a.strip()))
         if refs and backend == "vertex":
             raise StudioError(
@@ -68,7 +76,9 @@ class ImageGenerator:
                 "GEMINI_API_KEY, or drop reference_assets."
             )
         if len(refs) > MAX_REFERENCES:
-            raise StudioError(f"{len(refs)} reference images given; at most {MAX_REFERENCES}: keep the ones that matter.")
+            raise StudioError(
+                f"{len(refs)} reference images given; at most {MAX_REFERENCES}: keep the ones that matter."
+            )
         images = [await anyio.to_thread.run_sync(self._image_bytes, a) for a in refs]
 
         grounded: GroundedPrompt | None = None
@@ -92,16 +102,28 @@ class ImageGenerator:
             raise
 
         provenance: dict[str, Any] = {
-            "job": job_id, "production": pid, "shot": shot, "model": model, "backend": backend,
-            "request": {"prompt": text, "negative_prompt": negative, "aspect_ratio": aspect_ratio,
-                        "reference_assets": refs},
+            "job": job_id,
+            "production": pid,
+            "shot": shot,
+            "model": model,
+            "backend": backend,
+            "request": {
+                "prompt": text,
+                "negative_prompt": negative,
+                "aspect_ratio": aspect_ratio,
+                "reference_assets": refs,
+            },
             "brief_version": grounded.brief_version if grounded else None,
             "prompt_sha256": grounded.sha256 if grounded else None,
             "style_chunks": grounded.style_chunks if grounded else [],
             "ledger_entities": grounded.ledger_entities if grounded else [],
             "injections": [{"kind": i.kind, "ref": i.ref} for i in grounded.injections] if grounded else [],
-            "cost": {"estimate_usd": estimate.estimate_usd, "actual_usd": estimate.estimate_usd,
-                     "price_source": estimate.price_source, "price_as_of": estimate.price_as_of},
+            "cost": {
+                "estimate_usd": estimate.estimate_usd,
+                "actual_usd": estimate.estimate_usd,
+                "price_source": estimate.price_source,
+                "price_as_of": estimate.price_as_of,
+            },
         }
 
         def save() -> ImageResult:
@@ -109,13 +131,21 @@ class ImageGenerator:
             with self._context.state.transaction() as tx:
                 service.settle_spend(job_id, estimate.estimate_usd, tx=tx)
                 service.record_event(
-                    pid, "image_generate", {"shot": shot, "prompt": prompt, "reference_assets": refs,
-                                            "aspect_ratio": aspect_ratio},
-                    detail={"asset": asset.id, "model": model, "estimate_usd": estimate.estimate_usd}, tx=tx,
+                    pid,
+                    "image_generate",
+                    {"shot": shot, "prompt": prompt, "reference_assets": refs, "aspect_ratio": aspect_ratio},
+                    detail={"asset": asset.id, "model": model, "estimate_usd": estimate.estimate_usd},
+                    tx=tx,
                 )
             return ImageResult(
-                production=pid, shot=shot, asset=asset, model=model, backend=backend, prompt=text,
-                negative_prompt=negative, estimate_usd=estimate.estimate_usd,
+                production=pid,
+                shot=shot,
+                asset=asset,
+                model=model,
+                backend=backend,
+                prompt=text,
+                negative_prompt=negative,
+                estimate_usd=estimate.estimate_usd,
                 price_source=f"{estimate.price_source}, as of {estimate.price_as_of}",
                 brief_version=grounded.brief_version if grounded else None,
             )
@@ -128,14 +158,20 @@ class ImageGenerator:
         asset = self._productions.asset(asset_id)
         if asset.kind != "image":
             raise StudioError(
-                f"Asset {asset.id} is a {asset.kind} ({asset.mime_type}), not an image: reference assets must be images."
+                f"Asset {asset.id} is a {asset.kind} ({asset.mime_type}), not an image: reference assets must be "
+                "images."
             )
         return self._productions.asset_path(asset.id).read_bytes(), asset.mime_type
 
 
 async def _call(
-    clients: GenAIClients, backend: str, model: str, prompt: str, negative: str | None,
-    images: list[tuple[bytes, str]], aspect_ratio: str,
+    clients: GenAIClients,
+    backend: str,
+    model: str,
+    prompt: str,
+    negative: str | None,
+    images: list[tuple[bytes, str]],
+    aspect_ratio: str,
 ) -> tuple[bytes, str]:
     from google.genai import types
 
@@ -145,22 +181,27 @@ async def _call(
             text = f"{prompt}\nAvoid: {negative}" if negative else prompt
             parts: list[Any] = [types.Part.from_bytes(data=d, mime_type=m) for d, m in images]
             response = await clients.developer().models.generate_content(
-                model=model, contents=[*parts, text],
+                model=model,
+                contents=[*parts, text],
                 config=types.GenerateContentConfig(
-                    response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio=aspect_ratio),
+                    response_modalities=["IMAGE"],
+                    image_config=types.ImageConfig(aspect_ratio=aspect_ratio),
                     http_options=http_options,
                 ),
             )
             check_blocked(response, model=model)
-            for part in (response.candidates[0].content.parts if response.candidates and
-                         response.candidates[0].content else None) or []:
+            for part in (
+                response.candidates[0].content.parts if response.candidates and response.candidates[0].content else None
+            ) or []:
                 if part.inline_data and part.inline_data.data:
                     return part.inline_data.data, part.inline_data.mime_type or "image/png"
             raise GenerationError("malformed_response", f"{model} answered without an image. Try again or rephrase.")
         result = await clients.vertex().models.generate_images(
-            model=model, prompt=prompt,
-            config=types.GenerateImagesConfig(number_of_images=1, aspect_ratio=aspect_ratio,
-                                              include_rai_reason=True, http_options=http_options),
+            model=model,
+            prompt=prompt,
+            config=types.GenerateImagesConfig(
+                number_of_images=1, aspect_ratio=aspect_ratio, include_rai_reason=True, http_options=http_options
+            ),
         )
         for generated in result.generated_images or []:
             if generated.image and generated.image.image_bytes:

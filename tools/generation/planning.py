@@ -71,8 +71,11 @@ def validate_plan(plan: ShotPlan, count: int) -> list[ShotSpec]:
     duplicates = sorted(n for n, c in Counter(s.number for s in plan.shots).items() if c > 1)
     if duplicates:
         problems.append(f"shot number(s) {', '.join(map(str, duplicates))} appear more than once")
-    bad = [f"shot {s.number}: {s.duration_s:g} s" for s in plan.shots
-           if not MIN_DURATION_S <= s.duration_s <= MAX_DURATION_S]
+    bad = [
+        f"shot {s.number}: {s.duration_s:g} s"
+        for s in plan.shots
+        if not MIN_DURATION_S <= s.duration_s <= MAX_DURATION_S
+    ]
     if bad:
         problems.append(f"durations outside {MIN_DURATION_S:g}-{MAX_DURATION_S:g} s ({', '.join(bad)})")
     specs: list[ShotSpec] = []
@@ -87,8 +90,14 @@ def validate_plan(plan: ShotPlan, count: int) -> list[ShotSpec]:
 
 
 def plan_prompt(
-    production: Production, scene: str, count: int, guidance: str | None, existing: Sequence[ShotSpec],
-    ledger: Sequence[EntityState], style: Sequence[StyleHit], rejected: str | None = None,
+    production: Production,
+    scene: str,
+    count: int,
+    guidance: str | None,
+    existing: Sequence[ShotSpec],
+    ledger: Sequence[EntityState],
+    style: Sequence[StyleHit],
+    rejected: str | None = None,
 ) -> str:
     brief = production.brief
     lines = [
@@ -103,12 +112,19 @@ def plan_prompt(
     if brief.must_not:
         lines += ["No shot may contain:", *(f"- {one_line(m)}" for m in brief.must_not)]
     if ledger:
-        lines += ["", f"Continuity facts as of scene {scene} (keep them exactly):", *(f"- {ledger_line(e)}" for e in ledger)]
+        lines += [
+            "",
+            f"Continuity facts as of scene {scene} (keep them exactly):",
+            *(f"- {ledger_line(e)}" for e in ledger),
+        ]
     if style:
         lines += ["", "The studio's style material:", *(f"- [{h.kind}] {one_line(h.text)}" for h in style)]
     if existing:
-        lines += ["", "The scene's current shots (replan them):",
-                  *(f"- {s.number}. {one_line(s.description)}" for s in existing)]
+        lines += [
+            "",
+            "The scene's current shots (replan them):",
+            *(f"- {s.number}. {one_line(s.description)}" for s in existing),
+        ]
     if guidance:
         lines += ["", f"Director's guidance: {guidance}"]
     if rejected:
@@ -158,8 +174,14 @@ class ShotPlanner:
             )
         existing = found.scenes.get(scene, [])
         ledger = _grounding_entities(ledger_entries(await self._ledger.load(found), scene, None), scene)
-        names = list(dict.fromkeys([*(e.entity for e in ledger if e.kind in ("character", "location")),
-                                    *(c for s in existing for c in s.characters)]))
+        names = list(
+            dict.fromkeys(
+                [
+                    *(e.entity for e in ledger if e.kind in ("character", "location")),
+                    *(c for s in existing for c in s.characters),
+                ]
+            )
+        )
         query = " ".join([f"scene {scene}", found.brief.logline, found.brief.tone, guidance or "", *names])
         found_style, _ = await style_passages(self._kits, found.kit, [(query, PLAN_KINDS, [], PLAN_STYLE_K)])
         style = fit_style(found_style)
@@ -168,10 +190,17 @@ class ShotPlanner:
         rejected: list[str] = []
         specs: list[ShotSpec] | None = None
         for _attempt in range(2):
-            prompt = plan_prompt(found, scene, count, guidance, existing, ledger, style, rejected[-1] if rejected else None)
+            prompt = plan_prompt(
+                found, scene, count, guidance, existing, ledger, style, rejected[-1] if rejected else None
+            )
             try:
                 plan = await generate_structured(
-                    self._context.genai, model, prompt, ShotPlan, system_instruction=SYSTEM_INSTRUCTION, temperature=TEMPERATURE
+                    self._context.genai,
+                    model,
+                    prompt,
+                    ShotPlan,
+                    system_instruction=SYSTEM_INSTRUCTION,
+                    temperature=TEMPERATURE,
                 )
                 specs = validate_plan(plan, count)
                 break
@@ -190,14 +219,28 @@ class ShotPlanner:
                 "Try again, add guidance, ask for fewer shots, or write the shots yourself with shots_save."
             )
 
-        inputs: dict[str, Any] = {"production": production, "scene": scene, "count": count, "guidance": guidance,
-                                  "model": model}
+        inputs: dict[str, Any] = {
+            "production": production,
+            "scene": scene,
+            "count": count,
+            "guidance": guidance,
+            "model": model,
+        }
         saved = await anyio.to_thread.run_sync(
             lambda: service.save_scene(found.id, scene, specs, "gemini", tool="shots_plan", inputs=inputs)
         )
         return PlanResult(
-            production=saved.production, scene=saved.scene, model=model, brief_version=found.brief.version,
-            attempts=len(rejected) + 1, rejected=rejected, shots=saved.shots, added=saved.added, changed=saved.changed,
-            unchanged=saved.unchanged, removed=saved.removed, style_chunks=[h.id for h in style],
+            production=saved.production,
+            scene=saved.scene,
+            model=model,
+            brief_version=found.brief.version,
+            attempts=len(rejected) + 1,
+            rejected=rejected,
+            shots=saved.shots,
+            added=saved.added,
+            changed=saved.changed,
+            unchanged=saved.unchanged,
+            removed=saved.removed,
+            style_chunks=[h.id for h in style],
             ledger_entities=[e.entity for e in ledger],
         )

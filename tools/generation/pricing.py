@@ -112,7 +112,11 @@ def _table(raw: str) -> PriceTable:
 
 
 def estimate_video(
-    model: str, duration_s: float, count: int = 1, resolution: str = "720p", audio: bool = True,
+    model: str,
+    duration_s: float,
+    count: int = 1,
+    resolution: str = "720p",
+    audio: bool = True,
     table: PriceTable | None = None,
 ) -> CostEstimate:
     table = table or price_table()
@@ -124,9 +128,7 @@ def estimate_video(
         )
     by_audio = rates.get(resolution)
     if by_audio is None:
-        raise StudioError(
-            f"{model} has no price at {resolution!r}; priced resolutions: {', '.join(sorted(rates))}."
-        )
+        raise StudioError(f"{model} has no price at {resolution!r}; priced resolutions: {', '.join(sorted(rates))}.")
     key = "audio" if audio else "silent"
     if key not in by_audio:
         which = "with" if audio else "without"
@@ -137,9 +139,17 @@ def estimate_video(
         )
     unit = by_audio[key]
     return CostEstimate(
-        model=model, kind="video", count=count, duration_s=duration_s, resolution=resolution, audio=audio,
-        unit_price_usd=unit, estimate_usd=round(unit * duration_s * count, 6), price_source=table.source,
-        price_as_of=table.as_of, price_overridden=table.overridden,
+        model=model,
+        kind="video",
+        count=count,
+        duration_s=duration_s,
+        resolution=resolution,
+        audio=audio,
+        unit_price_usd=unit,
+        estimate_usd=round(unit * duration_s * count, 6),
+        price_source=table.source,
+        price_as_of=table.as_of,
+        price_overridden=table.overridden,
     )
 
 
@@ -154,8 +164,14 @@ def estimate_image(model: str, count: int = 1, table: PriceTable | None = None) 
     if count < 1:
         raise StudioError(f"count must be at least 1 (got {count}).")
     return CostEstimate(
-        model=model, kind="image", count=count, unit_price_usd=unit, estimate_usd=round(unit * count, 6),
-        price_source=table.source, price_as_of=table.as_of, price_overridden=table.overridden,
+        model=model,
+        kind="image",
+        count=count,
+        unit_price_usd=unit,
+        estimate_usd=round(unit * count, 6),
+        price_source=table.source,
+        price_as_of=table.as_of,
+        price_overridden=table.overridden,
     )
 
 

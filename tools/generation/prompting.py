@@ -25,7 +25,14 @@ ENTITY_K = 2  # passages per character/prop/location
 GENERAL_K = 4  # look-and-feel passages per shot
 # Entity material: anything about the entity except shots the studio rejected.
 ENTITY_KINDS: list[StyleKind] = [
-    "character", "location", "prop", "reference_image", "approved_shot", "director_note", "guide", "palette",
+    "character",
+    "location",
+    "prop",
+    "reference_image",
+    "approved_shot",
+    "director_note",
+    "guide",
+    "palette",
 ]
 GENERAL_KINDS: list[StyleKind] = ["guide", "palette", "tone", "director_note", "location", "approved_shot"]
 
@@ -83,10 +90,25 @@ def style_queries(shot: Shot, brief: BriefVersion) -> list[tuple[str, Sequence[S
     for name in shot.props:
         queries.append((f"{name}: look, material, colour. {shot.description}", ENTITY_KINDS, [name], ENTITY_K))
     if shot.location:
-        queries.append((f"{shot.location}: layout, lighting, set dressing. {shot.time_of_day or ''}", ENTITY_KINDS,
-                        [shot.location], ENTITY_K))
-    looks = [shot.description, shot.framing, shot.camera_move, shot.time_of_day, shot.int_ext, shot.location,
-             shot.weather, shot.emotional_beat, brief.tone]
+        queries.append(
+            (
+                f"{shot.location}: layout, lighting, set dressing. {shot.time_of_day or ''}",
+                ENTITY_KINDS,
+                [shot.location],
+                ENTITY_K,
+            )
+        )
+    looks = [
+        shot.description,
+        shot.framing,
+        shot.camera_move,
+        shot.time_of_day,
+        shot.int_ext,
+        shot.location,
+        shot.weather,
+        shot.emotional_beat,
+        brief.tone,
+    ]
     queries.append((" ".join(x for x in looks if x), GENERAL_KINDS, [], GENERAL_K))
     return queries
 
@@ -148,7 +170,10 @@ def _clip(text: str, limit: int) -> str:
 
 
 def assemble(
-    production: Production, shot: Shot, ledger: Sequence[EntityState], style: Sequence[StyleHit],
+    production: Production,
+    shot: Shot,
+    ledger: Sequence[EntityState],
+    style: Sequence[StyleHit],
     warnings: Sequence[str] = (),
 ) -> GroundedPrompt:
     """The prompt and negative prompt. Pure: everything it uses is in its arguments."""
@@ -158,18 +183,31 @@ def assemble(
 
     p.inject("shot", f"shot:{ref}#description", one_line(shot.description))
     p.add("\n")
-    p.fields("Camera", ref, [("framing", "", shot.framing), ("lens", "lens ", shot.lens),
-                              ("camera_move", "move: ", shot.camera_move)])
+    p.fields(
+        "Camera",
+        ref,
+        [("framing", "", shot.framing), ("lens", "lens ", shot.lens), ("camera_move", "move: ", shot.camera_move)],
+    )
     p.labelled("Duration", "shot", f"shot:{ref}#duration_s", f"{shot.duration_s:g} seconds")
-    p.fields("Setting", ref, [("int_ext", "", shot.int_ext), ("location", "", shot.location),
-                               ("time_of_day", "time of day: ", shot.time_of_day),
-                               ("weather", "weather: ", shot.weather)])
+    p.fields(
+        "Setting",
+        ref,
+        [
+            ("int_ext", "", shot.int_ext),
+            ("location", "", shot.location),
+            ("time_of_day", "time of day: ", shot.time_of_day),
+            ("weather", "weather: ", shot.weather),
+        ],
+    )
     if shot.characters:
         p.labelled("Characters", "shot", f"shot:{ref}#characters", ", ".join(shot.characters))
     if shot.props:
         p.labelled("Props", "shot", f"shot:{ref}#props", ", ".join(shot.props))
-    for name, value in [("emotional_beat", shot.emotional_beat), ("screen_direction", shot.screen_direction),
-                        ("notes", shot.notes)]:
+    for name, value in [
+        ("emotional_beat", shot.emotional_beat),
+        ("screen_direction", shot.screen_direction),
+        ("notes", shot.notes),
+    ]:
         if value:
             p.labelled(name.replace("_", " ").capitalize(), "shot", f"shot:{ref}#{name}", one_line(value))
 
@@ -219,10 +257,19 @@ def assemble(
     digest = hashlib.sha256(f"{prompt}\0{negative}".encode()).hexdigest()
     references = list(dict.fromkeys(r for entry in ledger for r in entry.references))
     return GroundedPrompt(
-        production=production.id, shot=ref, scene=shot.scene, prompt=prompt, negative_prompt=negative,
-        brief_version=brief.version, duration_s=shot.duration_s, injections=[*p.injections, *n.injections],
-        style_chunks=style_ids, ledger_entities=[e.entity for e in ledger], references=references,
-        sha256=digest, warnings=list(warnings),
+        production=production.id,
+        shot=ref,
+        scene=shot.scene,
+        prompt=prompt,
+        negative_prompt=negative,
+        brief_version=brief.version,
+        duration_s=shot.duration_s,
+        injections=[*p.injections, *n.injections],
+        style_chunks=style_ids,
+        ledger_entities=[e.entity for e in ledger],
+        references=references,
+        sha256=digest,
+        warnings=list(warnings),
     )
 
 

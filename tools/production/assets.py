@@ -111,9 +111,7 @@ class AssetStore(ServiceBase):
         found = self.asset(asset)
         path = Path(found.path)
         if not path.is_file():
-            raise NotFound(
-                f"Asset {found.id}'s file is missing from {path}: the media directory was altered."
-            )
+            raise NotFound(f"Asset {found.id}'s file is missing from {path}: the media directory was altered.")
         return path
 
     def assets(self, pid: str, shot: str | None = None) -> list[Asset]:

@@ -46,13 +46,10 @@ class ServiceBase:
             for candidate in dict.fromkeys([key, validate.slugify(key)]):
                 if candidate and t.execute("SELECT 1 FROM productions WHERE id = ?", (candidate,)).fetchone():
                     return candidate
-            known = [
-                row["id"] for row in t.execute("SELECT id FROM productions ORDER BY created_at DESC LIMIT 6")
-            ]
+            known = [row["id"] for row in t.execute("SELECT id FROM productions ORDER BY created_at DESC LIMIT 6")]
         if not known:
             raise NotFound(
-                f"No production {production!r}: there are no productions yet; "
-                "create one with production_create."
+                f"No production {production!r}: there are no productions yet; create one with production_create."
             )
         more = " (and more)" if len(known) > 5 else ""
         raise NotFound(

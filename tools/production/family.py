@@ -58,9 +58,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
     async def production_create(
         name: Annotated[
             str,
-            Field(
-                description="Production name; its id is the slug, e.g. 'Lantern Ferry' -> 'lantern-ferry'."
-            ),
+            Field(description="Production name; its id is the slug, e.g. 'Lantern Ferry' -> 'lantern-ferry'."),
         ],
         kit: Annotated[
             str, Field(description="The style kit it draws on (style_kits lists them); may be filled later.")
@@ -68,9 +66,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
         logline: Annotated[str, Field(description="One or two sentences: what the film is.")],
         tone: Annotated[str, Field(description="The feel, e.g. 'quiet, warm, melancholic'.")],
         must: Annotated[list[str], Field(description="Constraints every shot must honour.")] = [],  # noqa: B006
-        must_not: Annotated[
-            list[str], Field(description="Things no shot may contain (go to negative prompts).")
-        ] = [],  # noqa: B006
+        must_not: Annotated[list[str], Field(description="Things no shot may contain (go to negative prompts).")] = [],  # noqa: B006
         budget_usd: Annotated[
             float | None, Field(description="Spend limit for paid generation; none = no limit.")
         ] = None,
@@ -106,9 +102,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
         note: Annotated[str, Field(description="What changed and why (required).")],
         must: Annotated[list[str], Field(description="Constraints to add to must.")] = [],  # noqa: B006
         must_not: Annotated[list[str], Field(description="Constraints to add to must_not.")] = [],  # noqa: B006
-        budget_usd: Annotated[
-            float | None, Field(description="A new budget; omit to keep the current one.")
-        ] = None,
+        budget_usd: Annotated[float | None, Field(description="A new budget; omit to keep the current one.")] = None,
     ) -> Production:
         """Append a brief version (the latest plus these additions); earlier versions stay as they were."""
         inputs = {
@@ -150,9 +144,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
 
     @server.tool()
     async def asset_get(
-        asset: Annotated[
-            str, Field(description="Asset id ('a_' + 20 hex digits) or its studio://assets/ URI.")
-        ],
+        asset: Annotated[str, Field(description="Asset id ('a_' + 20 hex digits) or its studio://assets/ URI.")],
     ) -> Annotated[CallToolResult, Asset]:
         """An asset's record and provenance, with a resource link that returns the file."""
         found = await anyio.to_thread.run_sync(lambda: service.asset(asset))

@@ -32,9 +32,7 @@ CHUNK = 1 << 20
 def extension(mime_type: str) -> str:
     ext = EXTENSIONS.get(mime_type) or (mimetypes.guess_extension(mime_type) or "").lstrip(".")
     if not ext:
-        raise InvalidInput(
-            f"Unknown media type {mime_type!r}: pass an image/* or video/* type such as 'video/mp4'."
-        )
+        raise InvalidInput(f"Unknown media type {mime_type!r}: pass an image/* or video/* type such as 'video/mp4'.")
     return ext
 
 

@@ -18,8 +18,7 @@ SCENE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 def _scene(value: str) -> str:
     if not SCENE_NAME.match(value):
         raise ValueError(
-            f"scene {value!r} is not a valid scene name: use 1-32 letters, digits, '.', '_' or '-' "
-            "(e.g. '3' or '12a')"
+            f"scene {value!r} is not a valid scene name: use 1-32 letters, digits, '.', '_' or '-' (e.g. '3' or '12a')"
         )
     return value
 
@@ -47,8 +46,7 @@ def missing_shot(pid: str, ref: str, scene: str, numbers: list[int], scenes: lis
     if numbers:
         listed = ", ".join(shot_ref(scene, n) for n in numbers[:20])
         return NotFound(
-            f"No shot {ref!r} in production {pid!r}: scene {scene!r} has {listed}. "
-            "Shots are named '<scene>/<number>'."
+            f"No shot {ref!r} in production {pid!r}: scene {scene!r} has {listed}. Shots are named '<scene>/<number>'."
         )
     have = f"its scenes are {', '.join(scenes[:20])}" if scenes else "it has no shots yet (save some with shots_save)"
     return NotFound(
@@ -62,12 +60,8 @@ class ShotSpec(BaseModel):
 
     number: int = Field(ge=1, le=999, description="Position in the scene, 1-based, unique in the scene.")
     description: str = Field(min_length=3, max_length=2000, description="What happens in the shot.")
-    characters: list[str] = Field(
-        default_factory=list, description="Ledger entity names of characters in frame."
-    )
-    props: list[str] = Field(
-        default_factory=list, description="Ledger entity names of props/vehicles in frame."
-    )
+    characters: list[str] = Field(default_factory=list, description="Ledger entity names of characters in frame.")
+    props: list[str] = Field(default_factory=list, description="Ledger entity names of props/vehicles in frame.")
     location: str | None = Field(None, description="Ledger entity name of the location.")
     time_of_day: str | None = Field(None, description="e.g. dawn, day, dusk, night.")
     int_ext: IntExt | None = None
@@ -76,13 +70,9 @@ class ShotSpec(BaseModel):
     framing: str | None = Field(None, description="e.g. wide, medium, close-up.")
     duration_s: float = Field(8.0, gt=0, le=60, description="Seconds, 0-60.")
     emotional_beat: str | None = None
-    screen_direction: str | None = Field(
-        None, description="e.g. left-to-right, right-to-left, toward camera."
-    )
+    screen_direction: str | None = Field(None, description="e.g. left-to-right, right-to-left, toward camera.")
     weather: str | None = None
-    notes: str | None = Field(
-        None, description="Anything else: an entrance, a reason for a direction change."
-    )
+    notes: str | None = Field(None, description="Anything else: an entrance, a reason for a direction change.")
 
 
 class Shot(ShotSpec):

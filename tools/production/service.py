@@ -70,9 +70,7 @@ class ProductionService(AssetStore, SpendLedger):
         }
         display, pid = validate.production_name(name)
         check_kit_name(kit)
-        logline = validate.required_text(
-            "logline", logline, "A ferry pilot ferries lanterns across a dark harbour"
-        )
+        logline = validate.required_text("logline", logline, "A ferry pilot ferries lanterns across a dark harbour")
         tone = validate.required_text("tone", tone, "quiet, warm, melancholic")
         must_items, must_not_items = validate.items("must", must), validate.items("must_not", must_not)
         validate.no_contradiction(must_items, must_not_items)
@@ -94,9 +92,7 @@ class ProductionService(AssetStore, SpendLedger):
                 "note, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, NULL, ?)",
                 (pid, logline, tone, json.dumps(must_items), json.dumps(must_not_items), budget, at),
             )
-            self.record_event(
-                pid, "production_create", inputs, detail={"brief_version": 1}, actor=actor, tx=tx
-            )
+            self.record_event(pid, "production_create", inputs, detail={"brief_version": 1}, actor=actor, tx=tx)
         return self.get(pid).model_copy(update={"warnings": list(warnings)})
 
     def amend(
@@ -179,9 +175,7 @@ class ProductionService(AssetStore, SpendLedger):
         )
 
     def _briefs(self, tx: Tx, pid: str) -> list[BriefVersion]:
-        rows = tx.execute(
-            "SELECT * FROM brief_versions WHERE production = ? ORDER BY version", (pid,)
-        ).fetchall()
+        rows = tx.execute("SELECT * FROM brief_versions WHERE production = ? ORDER BY version", (pid,)).fetchall()
         return [
             BriefVersion(
                 version=r["version"],
@@ -234,10 +228,7 @@ class ProductionService(AssetStore, SpendLedger):
                 ref = shot_ref(scene, spec.number)
                 body = spec.model_dump_json()
                 before = old.pop(spec.number, None)
-                if (
-                    before is not None
-                    and ShotSpec.model_validate(before.model_dump()).model_dump_json() == body
-                ):
+                if before is not None and ShotSpec.model_validate(before.model_dump()).model_dump_json() == body:
                     unchanged.append(ref)
                     continue
                 (changed if before is not None else added).append(ref)
@@ -290,14 +281,11 @@ class ProductionService(AssetStore, SpendLedger):
 
     def set_shot_status(self, pid: str, ref: str, status: str, *, tx: Tx | None = None) -> Shot:
         if status not in SHOT_STATUSES:
-            raise InvalidInput(
-                f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}."
-            )
+            raise InvalidInput(f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}.")
         with self._tx(tx) as t:
             shot = self._shot(t, pid, ref)
             t.execute(
-                "UPDATE shots SET status = ?, updated_at = ? "
-                "WHERE production = ? AND scene = ? AND number = ?",
+                "UPDATE shots SET status = ?, updated_at = ? WHERE production = ? AND scene = ? AND number = ?",
                 (status, now(), pid, shot.scene, shot.number),
             )
             return self._shot(t, pid, ref)
@@ -328,9 +316,7 @@ class ProductionService(AssetStore, SpendLedger):
         if scene is None:
             rows = tx.execute("SELECT * FROM shots WHERE production = ?", (pid,)).fetchall()
         else:
-            rows = tx.execute(
-                "SELECT * FROM shots WHERE production = ? AND scene = ?", (pid, scene)
-            ).fetchall()
+            rows = tx.execute("SELECT * FROM shots WHERE production = ? AND scene = ?", (pid, scene)).fetchall()
         shots = [_shot_from_row(r) for r in rows]
         return sorted(shots, key=lambda s: (validate.natural_key(s.scene), s.number))
 

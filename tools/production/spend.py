@@ -52,9 +52,7 @@ class SpendLedger(ServiceBase):
             row = t.execute("SELECT production FROM spend_entries WHERE job_id = ?", (job_id,)).fetchone()
             if row is not None:
                 if row["production"] != pid:
-                    raise StudioError(
-                        f"Job {job_id!r} is already charged to production {row['production']!r}."
-                    )
+                    raise StudioError(f"Job {job_id!r} is already charged to production {row['production']!r}.")
                 return self._spend(t, pid, self._budget(t, pid))
             check_budget(pid, self._spend(t, pid, self._budget(t, pid)), estimate)
             t.execute(

@@ -35,9 +35,7 @@ def production_name(name: str) -> tuple[str, str]:
         raise InvalidInput(f"The production name is {len(name)} characters: keep it to {MAX_NAME}.")
     slug = slugify(name)
     if not slug:
-        raise InvalidInput(
-            f"The production name {name!r} has no letters or digits to make an id from: add some."
-        )
+        raise InvalidInput(f"The production name {name!r} has no letters or digits to make an id from: add some.")
     return name, slug
 
 
@@ -106,9 +104,7 @@ def shot_specs(scene: str, raw: Sequence[dict[str, Any] | ShotSpec]) -> list[Sho
             "[{'number': 1, 'description': 'Wide of the harbour at dusk', 'duration_s': 8}]."
         )
     if len(raw) > MAX_SHOTS:
-        raise InvalidInput(
-            f"Scene {scene!r} has {len(raw)} shots: split it into scenes of at most {MAX_SHOTS}."
-        )
+        raise InvalidInput(f"Scene {scene!r} has {len(raw)} shots: split it into scenes of at most {MAX_SHOTS}.")
     problems: list[str] = []
     specs: list[ShotSpec] = []
     for index, item in enumerate(raw):
@@ -117,15 +113,12 @@ def shot_specs(scene: str, raw: Sequence[dict[str, Any] | ShotSpec]) -> list[Sho
             continue
         label = _label(index, item)
         if not isinstance(item, dict):
-            problems.append(
-                f"{label}: is not an object; pass each shot as an object with number and description"
-            )
+            problems.append(f"{label}: is not an object; pass each shot as an object with number and description")
             continue
         unknown = sorted(set(item) - SHOT_FIELDS)
         if unknown:
             problems.append(
-                f"{label}: unknown field(s) {', '.join(unknown)}; "
-                f"valid fields: {', '.join(sorted(SHOT_FIELDS))}"
+                f"{label}: unknown field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(SHOT_FIELDS))}"
             )
         try:
             specs.append(ShotSpec.model_validate({k: v for k, v in item.items() if k in SHOT_FIELDS}))

@@ -48,9 +48,7 @@ def chunk_id(kit: str, source: str, text: str) -> str:
     return digest[:32]
 
 
-def chunk_document(
-    doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP
-) -> list[Chunk]:
+def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP) -> list[Chunk]:
     """Chunks of at most `max_chars` characters (heading prefix included), in document order.
 
     A chunk whose text exactly repeats an earlier one is dropped: it adds nothing to retrieval
@@ -74,9 +72,7 @@ def chunk_document(
                 continue
             seen.add(text)
             chunks.append(
-                Chunk(
-                    text=text, position=len(chunks), heading=section.heading, char_start=start, char_end=end
-                )
+                Chunk(text=text, position=len(chunks), heading=section.heading, char_start=start, char_end=end)
             )
     return chunks
 

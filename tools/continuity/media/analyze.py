@@ -42,8 +42,14 @@ TRANSITION_S = 0.5  # "last frames" / "first frames" of a shot
 _SEVERITY = {"subject_drift": "error", "cut": "warning", "palette_shift": "warning", "flicker": "warning"}
 
 
-def analyze_media(path: str | Path, *, brand_palette: Sequence[str] = (), reference_images: Sequence[str | Path] = (),
-                  previous_clip: str | Path | None = None, max_side: int = 320) -> MediaAnalysis:
+def analyze_media(
+    path: str | Path,
+    *,
+    brand_palette: Sequence[str] = (),
+    reference_images: Sequence[str | Path] = (),
+    previous_clip: str | Path | None = None,
+    max_side: int = 320,
+) -> MediaAnalysis:
     """Continuity analysis of a video (or a still image) with a timeline of breaks.
 
     Raises MediaError when the file (or a reference) is not a readable, complete video or image.
@@ -80,13 +86,24 @@ def analyze_media(path: str | Path, *, brand_palette: Sequence[str] = (), refere
 
     samples = analysis.samples()
     result = MediaAnalysis(
-        path=str(path), media_type=media_type, duration_s=round(info.duration_s, 3),
+        path=str(path),
+        media_type=media_type,
+        duration_s=round(info.duration_s, 3),
         fps_native=round(info.fps_native, 3) if info.fps_native else None,
-        fps_sampled=info.fps_sampled, width=info.width, height=info.height,
-        analysis_width=analysis.size[0], analysis_height=analysis.size[1],
+        fps_sampled=info.fps_sampled,
+        width=info.width,
+        height=info.height,
+        analysis_width=analysis.size[0],
+        analysis_height=analysis.size[1],
         subject_consistency=round(float(np.mean([s.consistency for s in samples[1:]])) if len(samples) > 1 else 1.0, 4),
-        samples=samples, breaks=found, palette=palette, palette_check=palette_check, reference_checks=refs,
-        transition_check=transition, findings=[])
+        samples=samples,
+        breaks=found,
+        palette=palette,
+        palette_check=palette_check,
+        reference_checks=refs,
+        transition_check=transition,
+        findings=[],
+    )
     result.findings = _findings(result)
     return result
 
@@ -145,8 +162,10 @@ class _Run:
         if region is not None:
             st.subject = region
             h, w = fr.lab.shape[:2]
-            box = fr.lab[int(region.y * h):int((region.y + region.h) * h) + 1,
-                         int(region.x * w):int((region.x + region.w) * w) + 1]
+            box = fr.lab[
+                int(region.y * h) : int((region.y + region.h) * h) + 1,
+                int(region.x * w) : int((region.x + region.w) * w) + 1,
+            ]
             st.subject_lab = box.reshape(-1, 3).mean(0)
 
     def _pair(self, prev: SampleState, st: SampleState, fr: Frame) -> tuple[brk.PairSignals, float]:
@@ -155,12 +174,19 @@ class _Run:
         appeared, vanished = new_colour_masks(prev, self._prev, st, fr, shift)
         new = float(max(appeared.mean(), vanished.mean()))
         local = local_colour_change(self._prev.lab, fr.lab, prev.gray, st.gray, shift)
-        pair = brk.PairSignals(dissimilarity=1.0 - structure, spread=change_spread(prev, st, shift),
-                               grade=grade_shift(prev, st), new_colour=new, local=local.delta_e,
-                               local_area=local.area, unmatched=local.unmatched)
+        pair = brk.PairSignals(
+            dissimilarity=1.0 - structure,
+            spread=change_spread(prev, st, shift),
+            grade=grade_shift(prev, st),
+            new_colour=new,
+            local=local.delta_e,
+            local_area=local.area,
+            unmatched=local.unmatched,
+        )
         if new >= brk.NEW_COLOUR_MIN * 0.5:
-            pair.change_detail, pair.change_de00 = _describe_change(prev, self._prev, fr,
-                                                                    appeared if appeared.any() else vanished)
+            pair.change_detail, pair.change_de00 = _describe_change(
+                prev, self._prev, fr, appeared if appeared.any() else vanished
+            )
         elif local.box is not None and local.area >= brk.LOCAL_MIN_AREA:
             pair.change_detail, pair.change_de00 = _describe_local(prev, self._prev, fr, local.box)
         return pair, structure
@@ -168,8 +194,13 @@ class _Run:
     def compare(self, a: int, b: int) -> brk.PairSignals:
         sa, sb = self.states[a], self.states[b]
         structure, shift = aligned_structure(sa, sb)
-        return brk.PairSignals(dissimilarity=1.0 - structure, spread=change_spread(sa, sb, shift),
-                               grade=grade_shift(sa, sb), new_colour=new_colour_fraction(sa, sb), local=0.0)
+        return brk.PairSignals(
+            dissimilarity=1.0 - structure,
+            spread=change_spread(sa, sb, shift),
+            grade=grade_shift(sa, sb),
+            new_colour=new_colour_fraction(sa, sb),
+            local=0.0,
+        )
 
     def samples(self) -> list[Sample]:
         out = []
@@ -179,16 +210,25 @@ class _Run:
             to_open, to_prev = cosine(first, st.feature), cosine(prev, st.feature)
             pair = self.pairs[i]
             lab = st.subject_lab
-            out.append(Sample(
-                index=i, time_s=round(st.time_s, 3), similarity_to_opening=round(to_open, 4),
-                similarity_to_previous=round(to_prev, 4), consistency=round(0.5 * (to_open + to_prev), 4),
-                ssim_to_opening=round(self.ssim_open[i], 4), ssim_to_previous=round(self.ssim_prev[i], 4),
-                structure_to_previous=round(self.structure[i], 4),
-                new_colour_fraction=round(pair.new_colour, 4) if pair else 0.0,
-                grade_shift=round(pair.grade, 3) if pair else 0.0, mean_luma=round(st.mean_luma, 2),
-                subject=st.subject,
-                subject_lab=(round(float(lab[0]), 2), round(float(lab[1]), 2), round(float(lab[2]), 2))
-                if lab is not None else None))
+            out.append(
+                Sample(
+                    index=i,
+                    time_s=round(st.time_s, 3),
+                    similarity_to_opening=round(to_open, 4),
+                    similarity_to_previous=round(to_prev, 4),
+                    consistency=round(0.5 * (to_open + to_prev), 4),
+                    ssim_to_opening=round(self.ssim_open[i], 4),
+                    ssim_to_previous=round(self.ssim_prev[i], 4),
+                    structure_to_previous=round(self.structure[i], 4),
+                    new_colour_fraction=round(pair.new_colour, 4) if pair else 0.0,
+                    grade_shift=round(pair.grade, 3) if pair else 0.0,
+                    mean_luma=round(st.mean_luma, 2),
+                    subject=st.subject,
+                    subject_lab=(round(float(lab[0]), 2), round(float(lab[1]), 2), round(float(lab[2]), 2))
+                    if lab is not None
+                    else None,
+                )
+            )
         return out
 
 
@@ -206,21 +246,29 @@ def _describe_change(prev: SampleState, prev_fr: Frame, fr: Frame, mask: np.ndar
         cy, cx = ys.mean() / h, xs.mean() / w
         inside = subject.x <= cx <= subject.x + subject.w and subject.y <= cy <= subject.y + subject.h
         if subject.detector == "lbp_frontal_face":
-            where = ("inside the face region (LBP face cascade)" if inside
-                     else f"outside the face region (LBP face cascade), {where}")
+            where = (
+                "inside the face region (LBP face cascade)"
+                if inside
+                else f"outside the face region (LBP face cascade), {where}"
+            )
         elif inside:
             part = ("upper", "middle", "lower")[min(2, int(3 * (cy - subject.y) / max(subject.h, 1e-6)))]
             where = f"{part} part of the subject region (colour saliency, not a face detector)"
-    return (f"{mask.mean():.1%} of the frame changed colour from {lab_to_hex(before)} to {lab_to_hex(after)} "
-            f"(ΔE00 {de:.0f}), {where}"), de
+    return (
+        f"{mask.mean():.1%} of the frame changed colour from {lab_to_hex(before)} to {lab_to_hex(after)} "
+        f"(ΔE00 {de:.0f}), {where}"
+    ), de
 
 
-def _describe_local(prev: SampleState, prev_fr: Frame, fr: Frame,
-                    box: tuple[float, float, float, float]) -> tuple[str, float]:
+def _describe_local(
+    prev: SampleState, prev_fr: Frame, fr: Frame, box: tuple[float, float, float, float]
+) -> tuple[str, float]:
     h, w = fr.lab.shape[:2]
     x, y, bw, bh = box
-    sl = (slice(int(y * h), max(int((y + bh) * h), int(y * h) + 1)), slice(int(x * w), max(int((x + bw) * w),
-                                                                                       int(x * w) + 1)))
+    sl = (
+        slice(int(y * h), max(int((y + bh) * h), int(y * h) + 1)),
+        slice(int(x * w), max(int((x + bw) * w), int(x * w) + 1)),
+    )
     mask = np.zeros((h, w), bool)
     mask[sl] = True
     text, de = _describe_change(prev, prev_fr, fr, mask)
@@ -242,26 +290,53 @@ def _clip_end_states(path: Path, max_side: int) -> list[SampleState]:
 def _findings(a: MediaAnalysis) -> list[Finding]:
     out: list[Finding] = []
     for b in a.breaks:
-        out.append(Finding(severity=_SEVERITY[b.kind], rule=f"media.{b.kind}", time_s=b.time_s,
-                           message=f"{b.kind.replace('_', ' ')} at {b.time_s:.2f} s: {b.detail}"))
+        out.append(
+            Finding(
+                severity=_SEVERITY[b.kind],
+                rule=f"media.{b.kind}",
+                time_s=b.time_s,
+                message=f"{b.kind.replace('_', ' ')} at {b.time_s:.2f} s: {b.detail}",
+            )
+        )
     pc = a.palette_check
     if pc is not None and not pc.passed:
         off = [m.hex for m in pc.colours if not m.on_palette]
-        out.append(Finding(severity="warning", rule="media.off_palette",
-                           message=f"{pc.off_palette_fraction:.0%} of pixels are more than ΔE00 "
-                           f"{pc.threshold_delta_e:g} from every brand colour; "
-                           f"off-palette dominant colours: {', '.join(off) or 'none'}"))
+        out.append(
+            Finding(
+                severity="warning",
+                rule="media.off_palette",
+                message=f"{pc.off_palette_fraction:.0%} of pixels are more than ΔE00 "
+                f"{pc.threshold_delta_e:g} from every brand colour; "
+                f"off-palette dominant colours: {', '.join(off) or 'none'}",
+            )
+        )
     for r in a.reference_checks:
         if not r.passed:
-            out.append(Finding(severity="warning", rule="media.reference_mismatch", time_s=r.worst_time_s,
-                               message=f"{r.reference}: colour similarity to the clip {r.score:.2f} is low "
-                               f"(worst at {r.worst_time_s:.2f} s)"))
+            out.append(
+                Finding(
+                    severity="warning",
+                    rule="media.reference_mismatch",
+                    time_s=r.worst_time_s,
+                    message=f"{r.reference}: colour similarity to the clip {r.score:.2f} is low "
+                    f"(worst at {r.worst_time_s:.2f} s)",
+                )
+            )
     t = a.transition_check
     if t is not None and t.is_break:
-        out.append(Finding(severity="warning", rule="media.transition", time_s=0.0,
-                           message=f"cut from {t.previous_clip}: {t.detail}"))
+        out.append(
+            Finding(
+                severity="warning",
+                rule="media.transition",
+                time_s=0.0,
+                message=f"cut from {t.previous_clip}: {t.detail}",
+            )
+        )
     if not out:
-        out.append(Finding(severity="info", rule="media.clean",
-                           message=f"no breaks in {len(a.samples)} samples; subject consistency "
-                           f"{a.subject_consistency:.3f}"))
+        out.append(
+            Finding(
+                severity="info",
+                rule="media.clean",
+                message=f"no breaks in {len(a.samples)} samples; subject consistency {a.subject_consistency:.3f}",
+            )
+        )
     return out

@@ -67,8 +67,8 @@ Compare = Callable[[int, int], PairSignals]
 def _baseline(values: np.ndarray, i: int, q: float = 50.0) -> float:
     """The larger of the medians before and after sample i (itself excluded): activity that starts or
     stops near i (a walker leaving frame, the end of a pan) keeps the baseline high on its side."""
-    before = values[max(1, i - BASELINE_RADIUS):i]
-    after = values[i + 1:i + 1 + BASELINE_RADIUS]
+    before = values[max(1, i - BASELINE_RADIUS) : i]
+    after = values[i + 1 : i + 1 + BASELINE_RADIUS]
     sides = [float(np.percentile(x, q)) for x in (before, after) if x.size]
     return max(sides) if sides else 0.0
 
@@ -89,8 +89,12 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
         p = pairs[i]
         assert p is not None
         kind: BreakKind | None = None
-        if (dis[i] >= CUT_MIN_DISSIMILARITY and spread[i] >= CUT_MIN_SPREAD and p.unmatched >= CUT_MIN_UNMATCHED
-                and dis[i] >= BASELINE_FACTOR * _baseline(dis, i) + 0.05):
+        if (
+            dis[i] >= CUT_MIN_DISSIMILARITY
+            and spread[i] >= CUT_MIN_SPREAD
+            and p.unmatched >= CUT_MIN_UNMATCHED
+            and dis[i] >= BASELINE_FACTOR * _baseline(dis, i) + 0.05
+        ):
             kind = "cut"
         elif grade[i] >= GRADE_MIN_DELTA_E and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5:
             kind = "palette_shift"
@@ -118,20 +122,45 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
                 transient = by_new and not by_local and later.new_colour < PERSIST_RATIO * new[i]
         if transient:
             size = max(dis[i], grade[i] / 100, local[i] / 100, new[i])
-            found.append(Break(time_s=round(times[i], 3), kind="flicker", magnitude=round(float(size), 4),
-                               detail=f"a {kind.replace('_', ' ')}-sized change that was gone by {times[j]:.2f} s"))
+            found.append(
+                Break(
+                    time_s=round(times[i], 3),
+                    kind="flicker",
+                    magnitude=round(float(size), 4),
+                    detail=f"a {kind.replace('_', ' ')}-sized change that was gone by {times[j]:.2f} s",
+                )
+            )
         elif kind == "cut":
-            found.append(Break(time_s=round(times[i], 3), kind="cut", magnitude=round(float(dis[i]), 4),
-                               detail=f"image structure changed (aligned luma correlation {1 - dis[i]:.2f}, "
-                               f"local baseline {1 - _baseline(dis, i):.2f})"))
+            found.append(
+                Break(
+                    time_s=round(times[i], 3),
+                    kind="cut",
+                    magnitude=round(float(dis[i]), 4),
+                    detail=f"image structure changed (aligned luma correlation {1 - dis[i]:.2f}, "
+                    f"local baseline {1 - _baseline(dis, i):.2f})",
+                )
+            )
         elif kind == "palette_shift":
-            found.append(Break(time_s=round(times[i], 3), kind="palette_shift", magnitude=round(float(grade[i]), 2),
-                               detail=f"the whole frame shifted colour by ΔE {grade[i]:.1f} between samples "
-                               f"(local baseline {_baseline(grade, i):.1f})"))
+            found.append(
+                Break(
+                    time_s=round(times[i], 3),
+                    kind="palette_shift",
+                    magnitude=round(float(grade[i]), 2),
+                    detail=f"the whole frame shifted colour by ΔE {grade[i]:.1f} between samples "
+                    f"(local baseline {_baseline(grade, i):.1f})",
+                )
+            )
         else:
-            found.append(Break(time_s=round(times[i], 3), kind="subject_drift", magnitude=round(float(local[i]), 2),
-                               detail=p.change_detail or f"a region changed colour by ΔE {local[i]:.1f} "
-                               f"({new[i]:.1%} of pixels took colours the previous sample lacked)"))
+            found.append(
+                Break(
+                    time_s=round(times[i], 3),
+                    kind="subject_drift",
+                    magnitude=round(float(local[i]), 2),
+                    detail=p.change_detail
+                    or f"a region changed colour by ΔE {local[i]:.1f} "
+                    f"({new[i]:.1%} of pixels took colours the previous sample lacked)",
+                )
+            )
     return found
 
 
@@ -156,9 +185,15 @@ def flicker_breaks(frame_times: list[float], luma: list[float]) -> list[Break]:
                 found[-1] = prev.model_copy(update={"magnitude": round(float(rel), 4)})
         else:
             rel = abs(res[k]) / max(trend[k], 1.0)
-            found.append(Break(time_s=round(t, 3), kind="flicker", magnitude=round(float(rel), 4),
-                               detail=f"frame brightness jumped {'up' if res[k] > 0 else 'down'} {rel:.0%} "
-                               "against its neighbours and came back"))
+            found.append(
+                Break(
+                    time_s=round(t, 3),
+                    kind="flicker",
+                    magnitude=round(float(rel), 4),
+                    detail=f"frame brightness jumped {'up' if res[k] > 0 else 'down'} {rel:.0%} "
+                    "against its neighbours and came back",
+                )
+            )
         last_t = t
     return found
 

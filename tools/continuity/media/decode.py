@@ -27,8 +27,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _DONE = object()
 
-_YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21",
-               "yuv420p10le", "gray"}
+_YUV_PLANAR = {
+    "yuv420p",
+    "yuvj420p",
+    "yuv422p",
+    "yuvj422p",
+    "yuv444p",
+    "yuvj444p",
+    "nv12",
+    "nv21",
+    "yuv420p10le",
+    "gray",
+}
 
 
 def sample_rate_for(duration_s: float) -> float:
@@ -63,8 +73,9 @@ def _check_file(path: Path) -> None:
     if not path.is_file():
         raise MediaError(f"{path}: not a regular file; pass the path of a video or image file")
     if path.stat().st_size == 0:
-        raise MediaError(f"{path}: the file is empty (0 bytes); the download or render did not finish — "
-                         "fetch or export it again")
+        raise MediaError(
+            f"{path}: the file is empty (0 bytes); the download or render did not finish — fetch or export it again"
+        )
 
 
 def load_image(path: Path, max_side: int) -> tuple[np.ndarray, int, int] | None:
@@ -103,8 +114,10 @@ def iter_video(path: Path, max_side: int, info: VideoInfo) -> Iterator[tuple[flo
     try:
         container = av.open(str(path))
     except (av.FFmpegError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{path}: not a readable video or image ({exc.__class__.__name__}); pass an MP4/MOV/WebM "
-                         "video or a PNG/JPEG image — if it is one, the file is truncated or corrupt") from exc
+        raise MediaError(
+            f"{path}: not a readable video or image ({exc.__class__.__name__}); pass an MP4/MOV/WebM "
+            "video or a PNG/JPEG image — if it is one, the file is truncated or corrupt"
+        ) from exc
     with container:
         if not container.streams.video:
             raise MediaError(f"{path}: the file has no video stream (audio only?); pass a video or image")
@@ -134,24 +147,30 @@ def iter_video(path: Path, max_side: int, info: VideoInfo) -> Iterator[tuple[flo
                 info.frame_times.append(t)
                 info.frame_luma.append(_luma_mean(frame))
                 if t + half_frame >= next_t:
-                    rgb = reformatter.reformat(frame, width=aw, height=ah, format="rgb24",
-                                               interpolation="AREA").to_ndarray()
+                    rgb = reformatter.reformat(
+                        frame, width=aw, height=ah, format="rgb24", interpolation="AREA"
+                    ).to_ndarray()
                     yield t, rgb
                     while next_t <= t + half_frame:
                         next_t += step
         except av.FFmpegError as exc:
             if not info.frame_times:
-                raise MediaError(f"{path}: no frame could be decoded ({exc}); the video is corrupt — "
-                                 "export or download it again") from exc
-            raise MediaError(f"{path}: decoding failed after {info.frame_times[-1]:.2f} s ({exc}); the video is "
-                             "truncated or corrupt — export or download it again") from exc
+                raise MediaError(
+                    f"{path}: no frame could be decoded ({exc}); the video is corrupt — export or download it again"
+                ) from exc
+            raise MediaError(
+                f"{path}: decoding failed after {info.frame_times[-1]:.2f} s ({exc}); the video is "
+                "truncated or corrupt — export or download it again"
+            ) from exc
     if not info.frame_times:
         raise MediaError(f"{path}: the video has no decodable frames; export or download it again")
     frame_dur = 1.0 / info.fps_native if info.fps_native else 0.0
     info.duration_s = info.frame_times[-1] + frame_dur
     if declared and info.duration_s < 0.9 * declared - 2 * frame_dur:
-        raise MediaError(f"{path}: the video is truncated: frames stop at {info.duration_s:.2f} s of a declared "
-                         f"{declared:.2f} s; export or download it again")
+        raise MediaError(
+            f"{path}: the video is truncated: frames stop at {info.duration_s:.2f} s of a declared "
+            f"{declared:.2f} s; export or download it again"
+        )
 
 
 def _declared_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:

@@ -27,10 +27,17 @@ def detect_face(rgb: np.ndarray) -> Region | None:
     h, w = rgb.shape[:2]
     if min(h, w) < MIN_FACE:
         return None
-    found = _cascade().detect_multi_scale(img=rgb, scale_factor=1.25, step_ratio=2, min_size=(MIN_FACE, MIN_FACE),
-                                          max_size=(min(h, w), min(h, w)), min_neighbor_number=3)
+    found = _cascade().detect_multi_scale(
+        img=rgb,
+        scale_factor=1.25,
+        step_ratio=2,
+        min_size=(MIN_FACE, MIN_FACE),
+        max_size=(min(h, w), min(h, w)),
+        min_neighbor_number=3,
+    )
     if not found:
         return None
     best = max(found, key=lambda d: d["width"] * d["height"])
-    return Region(x=best["c"] / w, y=best["r"] / h, w=best["width"] / w, h=best["height"] / h,
-                  detector="lbp_frontal_face")
+    return Region(
+        x=best["c"] / w, y=best["r"] / h, w=best["width"] / w, h=best["height"] / h, detector="lbp_frontal_face"
+    )

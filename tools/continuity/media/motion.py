@@ -38,11 +38,11 @@ def tile_motion(prev_gray: np.ndarray, cur_gray: np.ndarray) -> set[tuple[int, i
         return {(0, 0)}
     r = SEARCH
     pad = cv2.copyMakeBorder(prev_gray.astype(np.float32), r, r, r, r, cv2.BORDER_REPLICATE)
-    cur = np.ascontiguousarray(cur_gray[:th * TILE, :tw * TILE], np.float32)
+    cur = np.ascontiguousarray(cur_gray[: th * TILE, : tw * TILE], np.float32)
     costs = np.empty(((2 * r + 1) ** 2, th, tw), np.float32)
     offsets = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)]
     for k, (dy, dx) in enumerate(offsets):
-        d = pad[r + dy:r + dy + th * TILE, r + dx:r + dx + tw * TILE] - cur
+        d = pad[r + dy : r + dy + th * TILE, r + dx : r + dx + tw * TILE] - cur
         # mean of squares over each tile, via an area resize (one C call)
         costs[k] = cv2.resize(d * d, (tw, th), interpolation=cv2.INTER_AREA)
     zero = costs[len(offsets) // 2]
@@ -52,8 +52,9 @@ def tile_motion(prev_gray: np.ndarray, cur_gray: np.ndarray) -> set[tuple[int, i
     return {(0, 0)} | {offsets[int(k)] for k in np.unique(best[moved])}
 
 
-def local_colour_change(prev_lab: np.ndarray, cur_lab: np.ndarray, prev_gray: np.ndarray, cur_gray: np.ndarray,
-                        shift: tuple[int, int]) -> LocalChange:
+def local_colour_change(
+    prev_lab: np.ndarray, cur_lab: np.ndarray, prev_gray: np.ndarray, cur_gray: np.ndarray, shift: tuple[int, int]
+) -> LocalChange:
     """The largest area of `cur_lab` whose colour `prev_lab` has at no candidate displacement.
 
     `shift` is the camera's shift on the luma grid (cur[y, x] ≈ prev[y + dy, x + dx]); the Lab frames may be a
@@ -62,8 +63,9 @@ def local_colour_change(prev_lab: np.ndarray, cur_lab: np.ndarray, prev_gray: np
     h, w = cur_lab.shape[:2]
     scale = w / cur_gray.shape[1]
     moves = tile_motion(prev_gray, cur_gray) | {shift}
-    cands = {(round(dy * scale) + ey, round(dx * scale) + ex) for dy, dx in moves for ey in (-1, 0, 1)
-             for ex in (-1, 0, 1)}
+    cands = {
+        (round(dy * scale) + ey, round(dx * scale) + ex) for dy, dx in moves for ey in (-1, 0, 1) for ex in (-1, 0, 1)
+    }
     # a light change scales Lab roughly alike (L*, a*, b* follow the cube root of a gain) and a grade shifts
     # it: take the shared gain, then the shared shift, out first
     gain = float(np.median(cur_lab[::2, ::2, 0])) / max(float(np.median(prev_lab[::2, ::2, 0])), 1.0)
@@ -105,6 +107,6 @@ def _unmatched(prev_lab: np.ndarray, cur_lab: np.ndarray, cands: set[tuple[int, 
     best = np.full((h, w), np.inf, np.float32)
     ones = np.ones((1, 3), np.float32)
     for dy, dx in cands:
-        d = pad[p + dy:p + dy + h, p + dx:p + dx + w] - cur
+        d = pad[p + dy : p + dy + h, p + dx : p + dx + w] - cur
         np.minimum(best, cv2.transform(d * d, ones), out=best)
     return cv2.erode(np.sqrt(best), _KERNEL)

@@ -41,11 +41,16 @@ def check_reference(path: Path, states: list[SampleState], max_side: int) -> Ref
     ref = reference_state(path, max_side)
     sims = np.array([colour_similarity(ref, s) for s in states])
     score = 0.4 * sims.max() + 0.3 * sims.mean() + 0.3 * sims.min()
-    return ReferenceCheck(reference=str(path), score=round(float(score), 4), max_similarity=round(float(sims.max()), 4),
-                          mean_similarity=round(float(sims.mean()), 4), min_similarity=round(float(sims.min()), 4),
-                          best_time_s=round(states[int(sims.argmax())].time_s, 3),
-                          worst_time_s=round(states[int(sims.argmin())].time_s, 3),
-                          passed=bool(score >= REFERENCE_MIN_SCORE))
+    return ReferenceCheck(
+        reference=str(path),
+        score=round(float(score), 4),
+        max_similarity=round(float(sims.max()), 4),
+        mean_similarity=round(float(sims.mean()), 4),
+        min_similarity=round(float(sims.min()), 4),
+        best_time_s=round(states[int(sims.argmax())].time_s, 3),
+        worst_time_s=round(states[int(sims.argmin())].time_s, 3),
+        passed=bool(score >= REFERENCE_MIN_SCORE),
+    )
 
 
 def check_transition(previous: str, last: list[SampleState], first: list[SampleState]) -> TransitionCheck:
@@ -57,9 +62,17 @@ def check_transition(previous: str, last: list[SampleState], first: list[SampleS
     score = 0.5 * colour + 0.5 * max(0.0, 1.0 - light / (2 * TRANSITION_MAX_DELTA_E))
     is_break = colour < TRANSITION_MIN_COLOUR or light > TRANSITION_MAX_DELTA_E
     if is_break:
-        detail = (f"the cut jumps in colour/light: histogram overlap {colour:.2f} (floor {TRANSITION_MIN_COLOUR}), "
-                  f"mean colour ΔE00 {light:.1f} (limit {TRANSITION_MAX_DELTA_E})")
+        detail = (
+            f"the cut jumps in colour/light: histogram overlap {colour:.2f} (floor {TRANSITION_MIN_COLOUR}), "
+            f"mean colour ΔE00 {light:.1f} (limit {TRANSITION_MAX_DELTA_E})"
+        )
     else:
         detail = f"colour and light carry across the cut (overlap {colour:.2f}, mean colour ΔE00 {light:.1f})"
-    return TransitionCheck(previous_clip=previous, score=round(score, 4), colour_similarity=round(colour, 4),
-                           light_delta_e=round(light, 2), is_break=is_break, detail=detail)
+    return TransitionCheck(
+        previous_clip=previous,
+        score=round(score, 4),
+        colour_similarity=round(colour, 4),
+        light_delta_e=round(light, 2),
+        is_break=is_break,
+        detail=detail,
+    )

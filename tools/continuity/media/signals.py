@@ -139,10 +139,18 @@ def make_state(time_s: float, fr: Frame) -> SampleState:
     hist = np.bincount(((li * _HIST_AB + ai) * _HIST_AB + bi).ravel(), minlength=_HIST_L * _HIST_AB * _HIST_AB)
     hist = hist / hist.sum()
     return SampleState(
-        time_s=time_s, counts_idx=nz.astype(np.int32), counts_val=counts[nz].astype(np.int32),
-        present_bits=present(counts, int(fr.idx.size)), cells=cells.astype(np.float32), gray=gray, zgray=zgray,
-        feature=_feature(hist, zgray), hist=hist, mean_lab=fr.lab.reshape(-1, 3).mean(0),
-        mean_luma=float(gray.mean() * 255))
+        time_s=time_s,
+        counts_idx=nz.astype(np.int32),
+        counts_val=counts[nz].astype(np.int32),
+        present_bits=present(counts, int(fr.idx.size)),
+        cells=cells.astype(np.float32),
+        gray=gray,
+        zgray=zgray,
+        feature=_feature(hist, zgray),
+        hist=hist,
+        mean_lab=fr.lab.reshape(-1, 3).mean(0),
+        mean_luma=float(gray.mean() * 255),
+    )
 
 
 def _feature(hist: np.ndarray, zgray: np.ndarray) -> np.ndarray:
@@ -172,17 +180,19 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 def _ssim(a: np.ndarray, b: np.ndarray, win: int) -> float:
     """skimage.metrics.structural_similarity(a, b, data_range=1, win_size=win) with box filters from OpenCV
     (same formula, sample covariance and border crop; ~10x faster on these small frames)."""
+
     def box(x: np.ndarray) -> np.ndarray:
         return np.asarray(cv2.blur(x, (win, win), borderType=cv2.BORDER_REFLECT))
+
     cov_norm = win * win / (win * win - 1.0)
     ux, uy = box(a), box(b)
     vx = cov_norm * (box(a * a) - ux * ux)
     vy = cov_norm * (box(b * b) - uy * uy)
     vxy = cov_norm * (box(a * b) - ux * uy)
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    c1, c2 = 0.01**2, 0.03**2
     s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
     pad = (win - 1) // 2
-    return float(s[pad:s.shape[0] - pad, pad:s.shape[1] - pad].astype(np.float64).mean())
+    return float(s[pad : s.shape[0] - pad, pad : s.shape[1] - pad].astype(np.float64).mean())
 
 
 def _phase_shift(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
@@ -213,8 +223,10 @@ def aligned_structure(prev: SampleState, cur: SampleState) -> tuple[float, tuple
 def overlap(a: np.ndarray, b: np.ndarray, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The parts of a and b that show the same scene when a[y, x] ≈ b[y - dy, x - dx]."""
     (h, w), (dy, dx) = a.shape[:2], shift
-    return (a[max(dy, 0):h - max(-dy, 0), max(dx, 0):w - max(-dx, 0)],
-            b[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)])
+    return (
+        a[max(dy, 0) : h - max(-dy, 0), max(dx, 0) : w - max(-dx, 0)],
+        b[max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)],
+    )
 
 
 def change_spread(prev: SampleState, cur: SampleState, shift: tuple[int, int]) -> float:
@@ -254,8 +266,9 @@ def new_colour_fraction(prev: SampleState, cur: SampleState) -> float:
     return float(max(appeared, vanished))
 
 
-def new_colour_masks(prev: SampleState, prev_fr: Frame, cur: SampleState, fr: Frame,
-                     shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def new_colour_masks(
+    prev: SampleState, prev_fr: Frame, cur: SampleState, fr: Frame, shift: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Pixels of `fr` whose colour `prev` lacked, and pixels of `prev_fr` whose colour `cur` lacks.
 
     Strips a camera move brought into (or out of) view are excluded, and so are blobs touching the frame
@@ -276,8 +289,9 @@ def _drop_edge_blobs(mask: np.ndarray) -> np.ndarray:
     if not mask.any():
         return mask
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    edge = np.unique(np.concatenate([labels[:2].ravel(), labels[-2:].ravel(), labels[:, :2].ravel(),
-                                     labels[:, -2:].ravel()]))
+    edge = np.unique(
+        np.concatenate([labels[:2].ravel(), labels[-2:].ravel(), labels[:, :2].ravel(), labels[:, -2:].ravel()])
+    )
     return mask & ~np.isin(labels, edge[edge > 0])
 
 
@@ -298,11 +312,11 @@ def valid_after_shift(shape: tuple[int, int], shift: tuple[int, int], scale: flo
     margin = 1  # resampling smears the seam
     # cur[y, x] shows what prev had at [y + dy, x + dx]: rows/columns past prev's edge are new
     if dy > 0:
-        mask[h - dy - margin:] = False
+        mask[h - dy - margin :] = False
     elif dy < 0:
         mask[: -dy + margin] = False
     if dx > 0:
-        mask[:, w - dx - margin:] = False
+        mask[:, w - dx - margin :] = False
     elif dx < 0:
         mask[:, : -dx + margin] = False
     return mask
@@ -312,7 +326,7 @@ def saliency_region(fr: Frame) -> tuple[Region, np.ndarray] | None:
     """The subject as the largest blob of colours absent from the frame's border (top, left, right)."""
     h, w = fr.idx.shape
     m = max(2, round(0.08 * min(h, w)))
-    border = np.concatenate([fr.idx[:m].ravel(), fr.idx[:, :m].ravel(), fr.idx[:, w - m:].ravel()])
+    border = np.concatenate([fr.idx[:m].ravel(), fr.idx[:, :m].ravel(), fr.idx[:, w - m :].ravel()])
     counts = np.bincount(border, minlength=COARSE_BINS)
     has = unpack(present(counts, int(border.size)))
     fg = ~has[fr.idx]
@@ -325,6 +339,11 @@ def saliency_region(fr: Frame) -> tuple[Region, np.ndarray] | None:
     if sizes[best - 1] < 0.005 * h * w:
         return None
     ys, xs = np.nonzero(labels == best)
-    box = Region(x=xs.min() / w, y=ys.min() / h, w=(xs.max() + 1 - xs.min()) / w, h=(ys.max() + 1 - ys.min()) / h,
-                 detector="colour_saliency")
+    box = Region(
+        x=xs.min() / w,
+        y=ys.min() / h,
+        w=(xs.max() + 1 - xs.min()) / w,
+        h=(ys.max() + 1 - ys.min()) / h,
+        detector="colour_saliency",
+    )
     return box, labels == best

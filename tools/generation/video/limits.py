@@ -29,16 +29,26 @@ class VeoLimits(BaseModel):
 
 
 _VEO_31 = {
-    "durations": [4, 6, 8], "resolutions": ["720p", "1080p"], "aspect_ratios": ["16:9", "9:16"],
-    "max_videos": 4, "audio": True, "max_reference_images": 3, "reference_duration": 8,
+    "durations": [4, 6, 8],
+    "resolutions": ["720p", "1080p"],
+    "aspect_ratios": ["16:9", "9:16"],
+    "max_videos": 4,
+    "audio": True,
+    "max_reference_images": 3,
+    "reference_duration": 8,
     "reference_aspect_ratio": "16:9",
 }
 MODELS: dict[str, VeoLimits] = {
     "veo-3.1-generate-001": VeoLimits(model="veo-3.1-generate-001", **_VEO_31),
     "veo-3.1-fast-generate-001": VeoLimits(model="veo-3.1-fast-generate-001", **_VEO_31),
     "veo-2.0-generate-001": VeoLimits(
-        model="veo-2.0-generate-001", durations=[5, 6, 7, 8], resolutions=["720p"],
-        aspect_ratios=["16:9", "9:16"], max_videos=4, audio=False, max_reference_images=0,
+        model="veo-2.0-generate-001",
+        durations=[5, 6, 7, 8],
+        resolutions=["720p"],
+        aspect_ratios=["16:9", "9:16"],
+        max_videos=4,
+        audio=False,
+        max_reference_images=0,
     ),
 }
 
@@ -59,9 +69,7 @@ class VideoSettings(BaseModel):
 def limits(model: str) -> VeoLimits:
     found = MODELS.get(model)
     if found is None:
-        raise StudioError(
-            f"Unknown video model {model!r}. Use one of: {', '.join(MODELS)} (default {DEFAULT_MODEL})."
-        )
+        raise StudioError(f"Unknown video model {model!r}. Use one of: {', '.join(MODELS)} (default {DEFAULT_MODEL}).")
     return found
 
 
@@ -73,8 +81,15 @@ def default_duration(model: VeoLimits, shot_duration_s: float, with_references: 
 
 
 def validate(
-    model_name: str | None, duration_s: int | float | None, aspect_ratio: str, resolution: str, audio: bool,
-    seed: int | None, reference_assets: list[str], first_frame_asset: str | None, shot_duration_s: float,
+    model_name: str | None,
+    duration_s: int | float | None,
+    aspect_ratio: str,
+    resolution: str,
+    audio: bool,
+    seed: int | None,
+    reference_assets: list[str],
+    first_frame_asset: str | None,
+    shot_duration_s: float,
 ) -> VideoSettings:
     """Check a request against its model's limits; raise StudioError naming the problem and the fix."""
     model = limits(model_name or DEFAULT_MODEL)
@@ -128,6 +143,12 @@ def validate(
     if first_frame_asset and not model.first_frame:
         raise StudioError(f"{model.model} does not take a first-frame image: drop first_frame_asset.")
     return VideoSettings(
-        model=model.model, duration_s=duration, aspect_ratio=aspect_ratio, resolution=resolution, audio=audio,
-        seed=seed, reference_assets=refs, first_frame_asset=(first_frame_asset or "").strip() or None,
+        model=model.model,
+        duration_s=duration,
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        audio=audio,
+        seed=seed,
+        reference_assets=refs,
+        first_frame_asset=(first_frame_asset or "").strip() or None,
     )

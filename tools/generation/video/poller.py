@@ -121,7 +121,8 @@ class Poller:
         if result.filtered:
             reasons = "; ".join(result.filtered_reasons)
             await self._fail(
-                row, "rai_filtered",
+                row,
+                "rai_filtered",
                 f"Veo's safety filters withheld the video ({result.filtered_count or 'all'} filtered): "
                 f"{reasons or 'no reason given'}. Rephrase the shot or the prompt and generate again.",
             )
@@ -134,7 +135,8 @@ class Poller:
             return False
         minutes = self._context.settings.veo_job_deadline_s / 60
         await self._fail(
-            row, "deadline_exceeded",
+            row,
+            "deadline_exceeded",
             f"deadline exceeded: the operation was not done {minutes:g} min after the job was recorded "
             "(STUDIO_VEO_JOB_DEADLINE_S). Google may still bill it if it finishes.",
             polled=True,

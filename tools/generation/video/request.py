@@ -27,11 +27,16 @@ class VideoRequest(BaseModel):
 
     def digest(self) -> str:
         """Same production, shot, model, prompt, negative prompt and settings (seed included) -> same digest."""
-        return digest({
-            "production": self.production, "shot": self.shot, "model": self.settings.model,
-            "prompt": self.grounded.prompt, "negative_prompt": self.negative_prompt,
-            "settings": self.settings.model_dump(),
-        })
+        return digest(
+            {
+                "production": self.production,
+                "shot": self.shot,
+                "model": self.settings.model,
+                "prompt": self.grounded.prompt,
+                "negative_prompt": self.negative_prompt,
+                "settings": self.settings.model_dump(),
+            }
+        )
 
 
 def price_label(estimate: pricing.CostEstimate) -> str:

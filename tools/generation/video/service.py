@@ -54,7 +54,11 @@ MAX_WAIT_S = 600.0
 
 class VideoJobs:
     def __init__(
-        self, context: StudioContext, productions: ProductionService, kits: StyleService, ledger: LedgerService,
+        self,
+        context: StudioContext,
+        productions: ProductionService,
+        kits: StyleService,
+        ledger: LedgerService,
         preflight: PromptChecker,
     ) -> None:
         self._context = context
@@ -68,16 +72,37 @@ class VideoJobs:
     # -- video_generate
 
     async def generate(
-        self, production: str, shot: str, model: str | None = None, duration_s: float | None = None,
-        aspect_ratio: str = "16:9", resolution: str = "720p", seed: int | None = None,
-        negative_prompt: str | None = None, reference_assets: list[str] | None = None, audio: bool = True,
-        dry_run: bool = False, retake: bool = False, override_preflight: bool = False,
+        self,
+        production: str,
+        shot: str,
+        model: str | None = None,
+        duration_s: float | None = None,
+        aspect_ratio: str = "16:9",
+        resolution: str = "720p",
+        seed: int | None = None,
+        negative_prompt: str | None = None,
+        reference_assets: list[str] | None = None,
+        audio: bool = True,
+        dry_run: bool = False,
+        retake: bool = False,
+        override_preflight: bool = False,
         first_frame_asset: str | None = None,
     ) -> VideoJob:
         prod = await anyio.to_thread.run_sync(self._productions.get, production)
         request = await self._prepare(
-            prod, shot, model, duration_s, aspect_ratio, resolution, seed, negative_prompt,
-            reference_assets or [], audio, override_preflight, first_frame_asset, dry_run,
+            prod,
+            shot,
+            model,
+            duration_s,
+            aspect_ratio,
+            resolution,
+            seed,
+            negative_prompt,
+            reference_assets or [],
+            audio,
+            override_preflight,
+            first_frame_asset,
+            dry_run,
         )
         key = request.digest()
         if dry_run:
@@ -92,15 +117,33 @@ class VideoJobs:
         return await anyio.to_thread.run_sync(self._view, row)
 
     async def _prepare(
-        self, prod: Production, shot_ref: str, model: str | None, duration_s: float | None, aspect_ratio: str,
-        resolution: str, seed: int | None, negative_prompt: str | None, reference_assets: list[str], audio: bool,
-        override_preflight: bool, first_frame_asset: str | None, dry_run: bool,
+        self,
+        prod: Production,
+        shot_ref: str,
+        model: str | None,
+        duration_s: float | None,
+        aspect_ratio: str,
+        resolution: str,
+        seed: int | None,
+        negative_prompt: str | None,
+        reference_assets: list[str],
+        audio: bool,
+        override_preflight: bool,
+        first_frame_asset: str | None,
+        dry_run: bool,
     ) -> VideoRequest:
         shot = prod.find_shot(shot_ref)
         if not dry_run and not self._context.genai.has_vertex():
             raise StudioError(str(MissingCredentials("vertex")))
         settings = limits.validate(
-            model, duration_s, aspect_ratio, resolution, audio, seed, reference_assets, first_frame_asset,
+            model,
+            duration_s,
+            aspect_ratio,
+            resolution,
+            audio,
+            seed,
+            reference_assets,
+            first_frame_asset,
             shot.duration_s,
         )
         for asset_id in [*settings.reference_assets, *filter(None, [settings.first_frame_asset])]:
@@ -122,8 +165,14 @@ class VideoJobs:
             )
         estimate = pricing.estimate_video(settings.model, settings.duration_s, 1, settings.resolution, settings.audio)
         return VideoRequest(
-            production=prod.id, shot=shot.ref, settings=settings, grounded=grounded, negative_prompt=negative,
-            estimate=estimate, preflight_errors=errors, override_preflight=override_preflight,
+            production=prod.id,
+            shot=shot.ref,
+            settings=settings,
+            grounded=grounded,
+            negative_prompt=negative,
+            estimate=estimate,
+            preflight_errors=errors,
+            override_preflight=override_preflight,
         )
 
     def _image_asset(self, asset_id: str) -> Asset:
@@ -139,23 +188,37 @@ class VideoJobs:
     def _dry_run(self, request: VideoRequest, key: str, spend: Spend) -> VideoJob:
         check_budget(request.production, spend, request.estimate.estimate_usd)
         existing = self.store.live(key)
-        note = (f" Job {existing['id']} ({existing['status']}) already serves this exact request: a real call "
-                "returns it." if existing else "")
+        note = (
+            f" Job {existing['id']} ({existing['status']}) already serves this exact request: a real call returns it."
+            if existing
+            else ""
+        )
         remaining = "no budget set" if spend.remaining_usd is None else f"${spend.remaining_usd:.2f} remaining"
         creds = "" if self._context.genai.has_vertex() else f" Note: {MissingCredentials('vertex')}"
         return self._from_request(
-            request, None, "dry_run",
+            request,
+            None,
+            "dry_run",
             message=f"Dry run: nothing recorded or submitted. Estimate ${request.estimate.estimate_usd:.2f} "
             f"({remaining} before it).{note}{creds}",
         )
 
     def _from_request(self, request: VideoRequest, job_id: str | None, status: Any, message: str) -> VideoJob:
         return VideoJob(
-            id=job_id, production=request.production, shot=request.shot, status=status,
-            model=request.settings.model, prompt=request.grounded.prompt, negative_prompt=request.negative_prompt,
-            settings=_public_settings(request.settings), brief_version=request.grounded.brief_version,
-            estimate_usd=request.estimate.estimate_usd, price_source=price_label(request.estimate), progress=0.0,
-            preflight_errors=request.preflight_errors, preflight_overridden=request.preflight_overridden,
+            id=job_id,
+            production=request.production,
+            shot=request.shot,
+            status=status,
+            model=request.settings.model,
+            prompt=request.grounded.prompt,
+            negative_prompt=request.negative_prompt,
+            settings=_public_settings(request.settings),
+            brief_version=request.grounded.brief_version,
+            estimate_usd=request.estimate.estimate_usd,
+            price_source=price_label(request.estimate),
+            progress=0.0,
+            preflight_errors=request.preflight_errors,
+            preflight_overridden=request.preflight_overridden,
             message=message,
         )
 
@@ -224,10 +287,12 @@ class VideoJobs:
             remote = (
                 " The Vertex operation was already submitted and keeps running: neither the Veo API nor google-genai "
                 "offers a cancel for it, so Google may still bill it."
-                if row["operation"] or row["error_kind"] == "cancelled" else ""
+                if row["operation"] or row["error_kind"] == "cancelled"
+                else ""
             )
             return self._view(
-                row, message=f"Cancelled: polling stopped and the ${row['estimate_usd']:.2f} estimate was released "
+                row,
+                message=f"Cancelled: polling stopped and the ${row['estimate_usd']:.2f} estimate was released "
                 f"from committed spend.{remote}",
             )
 
@@ -243,15 +308,34 @@ class VideoJobs:
         preflight = json.loads(row["preflight"])
         grounding = json.loads(row["grounding"])
         return VideoJob(
-            id=row["id"], production=row["production"], shot=row["shot"], status=row["status"], model=row["model"],
-            prompt=row["prompt"], negative_prompt=row["negative_prompt"], settings=_public_settings(settings),
-            brief_version=grounding["brief_version"], estimate_usd=row["estimate_usd"], actual_usd=row["actual_usd"],
-            price_source=row["price_source"], progress=self._progress(row), operation=row["operation"],
-            asset=asset, output_uri=row["output_uri"], parent_asset=row["parent_asset"], error=row["error"],
-            error_kind=row["error_kind"], preflight_errors=preflight["errors"],
-            preflight_overridden=preflight["overridden"], polls=row["polls"], created_at=row["created_at"],
-            submitted_at=row["submitted_at"], finished_at=row["finished_at"], deadline_at=iso_of(row["deadline_ts"]),
-            reused=reused, message=message or _status_message(row, reused),
+            id=row["id"],
+            production=row["production"],
+            shot=row["shot"],
+            status=row["status"],
+            model=row["model"],
+            prompt=row["prompt"],
+            negative_prompt=row["negative_prompt"],
+            settings=_public_settings(settings),
+            brief_version=grounding["brief_version"],
+            estimate_usd=row["estimate_usd"],
+            actual_usd=row["actual_usd"],
+            price_source=row["price_source"],
+            progress=self._progress(row),
+            operation=row["operation"],
+            asset=asset,
+            output_uri=row["output_uri"],
+            parent_asset=row["parent_asset"],
+            error=row["error"],
+            error_kind=row["error_kind"],
+            preflight_errors=preflight["errors"],
+            preflight_overridden=preflight["overridden"],
+            polls=row["polls"],
+            created_at=row["created_at"],
+            submitted_at=row["submitted_at"],
+            finished_at=row["finished_at"],
+            deadline_at=iso_of(row["deadline_ts"]),
+            reused=reused,
+            message=message or _status_message(row, reused),
         )
 
     def _progress(self, row: Row) -> float:

@@ -97,10 +97,12 @@ class JobStore:
     def of_production(self, pid: str, status: str | None) -> list[Row]:
         if status is None:
             rows = self._context.state.query(
-                "SELECT * FROM video_jobs WHERE production = ? ORDER BY created_ts", (pid,))
+                "SELECT * FROM video_jobs WHERE production = ? ORDER BY created_ts", (pid,)
+            )
         else:
             rows = self._context.state.query(
-                "SELECT * FROM video_jobs WHERE production = ? AND status = ? ORDER BY created_ts", (pid, status))
+                "SELECT * FROM video_jobs WHERE production = ? AND status = ? ORDER BY created_ts", (pid, status)
+            )
         return [dict(r) for r in rows]
 
     def live(self, key: str) -> Row | None:
@@ -149,10 +151,13 @@ class JobStore:
             productions.commit_spend(request.production, job_id, request.estimate.estimate_usd, tx=tx)
             now = time.time()
             grounding = {
-                "brief_version": request.grounded.brief_version, "prompt_sha256": request.grounded.sha256,
-                "style_chunks": request.grounded.style_chunks, "ledger_entities": request.grounded.ledger_entities,
-                "injections": [{"kind": i.kind, "ref": i.ref, "sources": i.sources}
-                               for i in request.grounded.injections],
+                "brief_version": request.grounded.brief_version,
+                "prompt_sha256": request.grounded.sha256,
+                "style_chunks": request.grounded.style_chunks,
+                "ledger_entities": request.grounded.ledger_entities,
+                "injections": [
+                    {"kind": i.kind, "ref": i.ref, "sources": i.sources} for i in request.grounded.injections
+                ],
                 "price_as_of": request.estimate.price_as_of,
             }
             preflight = {"errors": request.preflight_errors, "overridden": request.preflight_overridden}
@@ -160,18 +165,37 @@ class JobStore:
                 "INSERT INTO video_jobs (id, production, shot, request_digest, status, model, prompt, negative_prompt, "
                 "settings, grounding, estimate_usd, price_source, preflight, parent_asset, created_at, created_ts, "
                 "deadline_ts) VALUES (?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, request.production, request.shot, key, request.settings.model,
-                 request.grounded.prompt, request.negative_prompt, request.settings.model_dump_json(),
-                 json.dumps(grounding), request.estimate.estimate_usd, price_label(request.estimate),
-                 json.dumps(preflight), parent_asset, iso_of(now), now,
-                 now + self._context.settings.veo_job_deadline_s),
+                (
+                    job_id,
+                    request.production,
+                    request.shot,
+                    key,
+                    request.settings.model,
+                    request.grounded.prompt,
+                    request.negative_prompt,
+                    request.settings.model_dump_json(),
+                    json.dumps(grounding),
+                    request.estimate.estimate_usd,
+                    price_label(request.estimate),
+                    json.dumps(preflight),
+                    parent_asset,
+                    iso_of(now),
+                    now,
+                    now + self._context.settings.veo_job_deadline_s,
+                ),
             )
             productions.set_shot_status(request.production, request.shot, "generating", tx=tx)
             productions.record_event(
-                request.production, "video_generate",
+                request.production,
+                "video_generate",
                 {"shot": request.shot, "settings": request.settings.model_dump(), "retake": retake},
-                detail={"job": job_id, "estimate_usd": request.estimate.estimate_usd, "model": request.settings.model,
-                        "preflight_overridden": preflight["overridden"], "preflight_errors": request.preflight_errors},
+                detail={
+                    "job": job_id,
+                    "estimate_usd": request.estimate.estimate_usd,
+                    "model": request.settings.model,
+                    "preflight_overridden": preflight["overridden"],
+                    "preflight_errors": request.preflight_errors,
+                },
                 tx=tx,
             )
             row = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone()
@@ -211,8 +235,9 @@ class JobStore:
                 "SELECT * FROM video_jobs WHERE status = 'submitting' AND created_ts < ?", (started_ts,)
             ).fetchall()
             for row in rows:
-                self._finish(tx, dict(row), "unknown_submission", error_kind="unknown_submission",
-                             error=UNKNOWN_AFTER_RESTART)
+                self._finish(
+                    tx, dict(row), "unknown_submission", error_kind="unknown_submission", error=UNKNOWN_AFTER_RESTART
+                )
         return len(rows)
 
     # -- polling
@@ -268,8 +293,16 @@ class JobStore:
     # -- the one way a job leaves submitting/pending
 
     def _finish(
-        self, tx: Tx, row: Row, status: str, *, error: str | None = None, error_kind: str | None = None,
-        asset: str | None = None, output_uri: str | None = None, actual_usd: float | None = None,
+        self,
+        tx: Tx,
+        row: Row,
+        status: str,
+        *,
+        error: str | None = None,
+        error_kind: str | None = None,
+        asset: str | None = None,
+        output_uri: str | None = None,
+        actual_usd: float | None = None,
     ) -> None:
         """Move a job to a final (or unknown_submission) state with its spend, in the caller's transaction."""
         productions = self._productions
@@ -288,31 +321,56 @@ class JobStore:
             if current.status == "generating" and not _other_live(tx, row):
                 productions.set_shot_status(row["production"], row["shot"], "planned", tx=tx)
         detail = {"job": row["id"], "status": status, "error": error, "asset": asset}
-        productions.record_event(row["production"], "video_job", {"job": row["id"]}, outcome=status,
-                                 detail={k: v for k, v in detail.items() if v is not None}, tx=tx)
+        productions.record_event(
+            row["production"],
+            "video_job",
+            {"job": row["id"]},
+            outcome=status,
+            detail={k: v for k, v in detail.items() if v is not None},
+            tx=tx,
+        )
 
 
 def _other_live(tx: Tx, row: Row) -> bool:
-    return tx.execute(
-        "SELECT 1 FROM video_jobs WHERE production = ? AND shot = ? AND id != ? AND status IN "
-        "('submitting', 'pending')", (row["production"], row["shot"], row["id"]),
-    ).fetchone() is not None
+    return (
+        tx.execute(
+            "SELECT 1 FROM video_jobs WHERE production = ? AND shot = ? AND id != ? AND status IN "
+            "('submitting', 'pending')",
+            (row["production"], row["shot"], row["id"]),
+        ).fetchone()
+        is not None
+    )
 
 
 def _provenance(row: Row, uri: str | None) -> dict[str, Any]:
     settings = json.loads(row["settings"])
     grounding = json.loads(row["grounding"])
     return {
-        "job": row["id"], "production": row["production"], "shot": row["shot"], "model": row["model"],
+        "job": row["id"],
+        "production": row["production"],
+        "shot": row["shot"],
+        "model": row["model"],
         "backend": "vertex",
         "request": {"prompt": row["prompt"], "negative_prompt": row["negative_prompt"], **settings},
-        "brief_version": grounding["brief_version"], "prompt_sha256": grounding.get("prompt_sha256"),
-        "style_chunks": grounding.get("style_chunks", []), "ledger_entities": grounding.get("ledger_entities", []),
-        "injections": grounding.get("injections", []), "operation": row["operation"], "output_uri": uri,
-        "timings": {"created_at": row["created_at"], "submitted_at": row["submitted_at"],
-                    "finished_at": now_iso(), "polls": row["polls"] + 1},
-        "cost": {"estimate_usd": row["estimate_usd"], "actual_usd": row["estimate_usd"],
-                 "actual_basis": "Veo bills per generated second and reports no cost: actual = estimate",
-                 "price_source": row["price_source"]},
-        "parent": row["parent_asset"], "preflight": json.loads(row["preflight"]),
+        "brief_version": grounding["brief_version"],
+        "prompt_sha256": grounding.get("prompt_sha256"),
+        "style_chunks": grounding.get("style_chunks", []),
+        "ledger_entities": grounding.get("ledger_entities", []),
+        "injections": grounding.get("injections", []),
+        "operation": row["operation"],
+        "output_uri": uri,
+        "timings": {
+            "created_at": row["created_at"],
+            "submitted_at": row["submitted_at"],
+            "finished_at": now_iso(),
+            "polls": row["polls"] + 1,
+        },
+        "cost": {
+            "estimate_usd": row["estimate_usd"],
+            "actual_usd": row["estimate_usd"],
+            "actual_basis": "Veo bills per generated second and reports no cost: actual = estimate",
+            "price_source": row["price_source"],
+        },
+        "parent": row["parent_asset"],
+        "preflight": json.loads(row["preflight"]),
     }

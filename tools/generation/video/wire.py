@@ -51,8 +51,12 @@ async def submit(
     s = request.settings
     try:
         config = types.GenerateVideosConfig(
-            http_options=clients.submit_http_options(), number_of_videos=1, duration_seconds=s.duration_s,
-            aspect_ratio=s.aspect_ratio, resolution=s.resolution, seed=s.seed,
+            http_options=clients.submit_http_options(),
+            number_of_videos=1,
+            duration_seconds=s.duration_s,
+            aspect_ratio=s.aspect_ratio,
+            resolution=s.resolution,
+            seed=s.seed,
             negative_prompt=request.negative_prompt or None,
             generate_audio=s.audio if limits(s.model).audio else None,
             reference_images=[
@@ -60,7 +64,8 @@ async def submit(
                     image=types.Image(image_bytes=r.data, mime_type=r.mime_type), reference_type="ASSET"
                 )
                 for r in references
-            ] or None,
+            ]
+            or None,
             labels={"studio-job": job_id},
         )
         image = types.Image(image_bytes=first_frame.data, mime_type=first_frame.mime_type) if first_frame else None

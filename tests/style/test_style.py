@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import RunningServer, stdio_params
+from tests.conftest import SAMPLE_KIT, RunningServer, stdio_params
 from tests.helpers import error_text, result_data
 
 STYLE_TOOLS = {"style_ingest", "style_search", "style_kits", "style_remove"}
@@ -35,7 +35,7 @@ def _schema_has_ref(schema: Any) -> bool:
 
 
 async def test_stdio_tools_list_and_a_search_roundtrip(tmp_path: Path) -> None:
-    shutil.copytree(Path(__file__).parent / "data" / "sample_kit", tmp_path / "kit")
+    shutil.copytree(SAMPLE_KIT, tmp_path / "kit")
     async with Client(stdio_params(tmp_path, tmp_path / "data")) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert STYLE_TOOLS <= set(tools)

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
+from tests.conftest import SAMPLE_KIT
 from tools.style import readers
 from tools.style.chunking import chunk_document, chunk_id, split_span
 from tools.style.errors import StyleInputError
@@ -28,7 +29,7 @@ from tools.style.readers import (
     read_text,
 )
 
-KIT = Path(__file__).parent / "data" / "sample_kit"
+KIT = SAMPLE_KIT
 
 
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -419,22 +420,14 @@ def test_chunks_never_exceed_max_chars_nor_cut_words(max_chars: int, overlap: in
 
 def test_consecutive_chunks_overlap_within_a_section() -> None:
     doc = _doc(_long_markdown())
-    chunks = [
-        c for c in chunk_document(doc, max_chars=400, overlap=120) if c.heading.endswith("Long section")
-    ]
+    chunks = [c for c in chunk_document(doc, max_chars=400, overlap=120) if c.heading.endswith("Long section")]
     overlaps = [b.char_start < a.char_end for a, b in itertools.pairwise(chunks)]
     assert any(overlaps)
-    assert all(
-        0 < a.char_end - b.char_start <= 120
-        for a, b in itertools.pairwise(chunks)
-        if b.char_start < a.char_end
-    )
+    assert all(0 < a.char_end - b.char_start <= 120 for a, b in itertools.pairwise(chunks) if b.char_start < a.char_end)
 
 
 def test_long_paragraph_splits_on_sentences() -> None:
-    doc = _doc(
-        "## Lighting\n\n" + " ".join(f"The lantern flickers {n} times over the wet deck." for n in range(30))
-    )
+    doc = _doc("## Lighting\n\n" + " ".join(f"The lantern flickers {n} times over the wet deck." for n in range(30)))
     chunks = chunk_document(doc, max_chars=300, overlap=0)
     assert len(chunks) > 1
     for chunk in chunks:

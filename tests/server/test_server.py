@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 from mcp import Client
 
-from tests.conftest import BIN, RunningServer, make_workdir, server_env, start_http_server, stdio_params, stop
+from tests.conftest import BIN, REPO, RunningServer, make_workdir, server_env, start_http_server, stdio_params, stop
 from tests.helpers import call, result_data
 
 
@@ -86,7 +87,7 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     # Cold start stays close to a bare MCP server only if these load on first use, not at start-up.
     heavy = ["torch", "sentence_transformers", "chromadb", "google.genai", "numpy", "skimage", "av", "cv2", "pypdf"]
     code = (
-        "import sys; from server.app import build_server; from core.settings import Settings; "
+        "import sys; from server.app import build_server; from core import Settings; "
         f"build_server(Settings(data_dir={str(tmp_path / 'd')!r})); "
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
@@ -96,11 +97,10 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
 
 
 async def test_the_mcp_json_example_starts_the_server(tmp_path: Path) -> None:
-    import json
 
     from mcp import StdioServerParameters
 
-    entry = json.loads((Path(__file__).parent.parent / "mcp.json").read_text())["mcpServers"]["studio"]
+    entry = json.loads((REPO / "mcp.json").read_text())["mcpServers"]["studio"]
     assert Path(entry["command"]).name == "studio-mcp"
     env = {**server_env(tmp_path / "data"), **{k: v for k, v in entry["env"].items() if k != "STUDIO_DATA_DIR"}}
     env["STUDIO_ALLOWED_ROOTS"] = json.dumps([str(tmp_path)])  # the example's placeholder, made real

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,25 +10,34 @@ import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
-from synthetic_clips import make_clip
-
+from bench.synthetic_clips import make_clip
 from tools.continuity.media import MediaError, analyze_media, dominant_palette
 
 TOLERANCE_S = 0.5
 
 
-@pytest.mark.parametrize(("kind", "seed"), [("jacket", 3), ("hair", 4), ("face", 5), ("palette", 6), ("cut", 7),
-                                            ("flicker", 8), ("jacket_pan", 9), ("face_walk", 10),
-                                            ("face_bg", 11), ("hair", 12)])
+@pytest.mark.parametrize(
+    ("kind", "seed"),
+    [
+        ("jacket", 3),
+        ("hair", 4),
+        ("face", 5),
+        ("palette", 6),
+        ("cut", 7),
+        ("flicker", 8),
+        ("jacket_pan", 9),
+        ("face_walk", 10),
+        ("face_bg", 11),
+        ("hair", 12),
+    ],
+)
 def test_planted_break_is_found_at_its_time_with_its_kind(tmp_path: Path, kind: str, seed: int) -> None:
     clip = tmp_path / f"{kind}.mp4"
     # combined cases run at the bench's length: a walk squeezed into 3.5 s crosses 12 px a sample, past the
     # motion search (a known gap, see bench/bench_media_accuracy.py)
     truth = make_clip(kind, clip, seed=seed, duration_s=5.0 if "_" in kind else 3.5)
     result = analyze_media(clip)
-    (t_true, kind_true), = truth.events
+    ((t_true, kind_true),) = truth.events
     assert [b.kind for b in result.breaks] == [kind_true], result.breaks
     assert abs(result.breaks[0].time_s - t_true) <= TOLERANCE_S
     assert result.findings[0].rule == f"media.{kind_true}"
@@ -56,8 +64,9 @@ def test_timeline_similarity_drops_after_a_cut(tmp_path: Path) -> None:
     before = [s.similarity_to_opening for s in result.samples if s.time_s < t_cut - 0.2]
     after = [s.similarity_to_opening for s in result.samples if s.time_s > t_cut + 0.2]
     assert min(before) > max(after)
-    assert all(s.subject is None or s.subject.detector in ("lbp_frontal_face", "colour_saliency")
-               for s in result.samples)
+    assert all(
+        s.subject is None or s.subject.detector in ("lbp_frontal_face", "colour_saliency") for s in result.samples
+    )
 
 
 def test_palette_check_flags_off_palette_and_passes_on_palette(tmp_path: Path) -> None:
@@ -99,7 +108,7 @@ def test_image_input_and_dominant_palette(tmp_path: Path) -> None:
     assert len(result.samples) == 1 and result.breaks == []
     palette = dominant_palette(path, k=3)
     assert palette[0].share == pytest.approx(0.75, abs=0.05)
-    r, g, b = (int(palette[0].hex[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(palette[0].hex[i : i + 2], 16) for i in (1, 3, 5))
     assert r > 150 and g < 80 and b < 80
     assert dominant_palette(img, k=2)[1].share == pytest.approx(0.25, abs=0.05)
 
