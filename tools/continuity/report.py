@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from core import Migration, NotFound, StateStore, StudioContext, StudioError, Tx
+from core import Migration, StateStore, StudioContext, StudioError, Tx
 from core import now_iso as now
 from tools.continuity.models import (
     SEVERITY_ORDER,
@@ -98,14 +98,6 @@ class FindingStore:
             functools.partial(_record, self._context.state, pid, items, source, shot, asset)
         )
 
-    async def resolve(self, pid: str, ids: Sequence[int], note: str) -> list[StoredFinding]:
-        """Mark findings resolved by hand (a reviewer accepted or fixed them), with why."""
-        if not note or not note.strip():
-            raise StudioError("Say why the findings are resolved: pass a note.")
-        return await anyio.to_thread.run_sync(
-            functools.partial(_resolve, self._context.state, pid, list(ids), note.strip())
-        )
-
     async def report(self, pid: str) -> ContinuityReport:
         def read() -> list[StoredFinding]:
             with self._context.state.transaction() as tx:
@@ -161,21 +153,6 @@ def _record(
             f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0 ORDER BY id", args
         ).fetchall()
     return [_stored(r) for r in rows]
-
-
-def _resolve(state: StateStore, pid: str, ids: list[int], note: str) -> list[StoredFinding]:
-    with state.transaction() as tx:
-        out = []
-        for fid in ids:
-            row = tx.execute("SELECT * FROM continuity_findings WHERE id = ? AND production = ?", (fid, pid)).fetchone()
-            if row is None:
-                raise NotFound(f"No finding {fid} in production {pid!r}: see continuity_report for the ids.")
-            tx.execute(
-                "UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? WHERE id = ?",
-                (note, now(), fid),
-            )
-            out.append(_stored(tx.execute("SELECT * FROM continuity_findings WHERE id = ?", (fid,)).fetchone()))
-    return out
 
 
 def _all(tx: Tx, pid: str) -> list[StoredFinding]:

@@ -13,6 +13,7 @@ would need a lease per job (a PostgreSQL store): see the README.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -144,10 +145,4 @@ class Poller:
         return True
 
     async def _fail(self, row: Row, kind: str, message: str, *, polled: bool = False) -> None:
-        def run() -> None:
-            self._store.fail(row["id"], kind, message, polled=polled)
-
-        await anyio.to_thread.run_sync(run)
-
-
-__all__ = ["Poller"]
+        await anyio.to_thread.run_sync(functools.partial(self._store.fail, row["id"], kind, message, polled=polled))
