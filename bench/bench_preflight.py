@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.preflight_cases import RULES, Case, generate
-from tools.continuity.preflight import check_text
+from bench.preflight_cases import Case, generate
+from tools.continuity.preflight import RULES, check_text
 
 
 def run_case(case: Case) -> set[str]:

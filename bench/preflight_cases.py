@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tools.continuity.ledger import Ledger
 from tools.continuity.models import Fact
-from tools.production.models import Shot
+from tools.production import Shot
 
 COLOURS = {
     "red": ["red", "crimson", "scarlet", "brick-red", "cherry"],
@@ -55,17 +55,6 @@ WEATHERS = {
 DIRS = {"ltr": ["left-to-right", "left to right", "L-R"], "rtl": ["right-to-left", "right to left", "R-L"]}
 MUST_NOT = ["logos", "lens flare", "text on screen", "smartphones"]
 MUST = ["lantern glow", "gulls", "harbour lights"]
-RULES = [
-    "attribute_mismatch",
-    "side_flip",
-    "state_too_early",
-    "must_not_present",
-    "must_missing",
-    "time_of_day_jump",
-    "weather_jump",
-    "screen_direction_flip",
-    "unannounced_entrance",
-]
 
 
 @dataclass

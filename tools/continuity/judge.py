@@ -32,18 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_INLINE_BYTES = 20 * 1024 * 1024  # Gemini's inline-data request limit; larger files need the File API
 TEMPERATURE = 0.0  # a judgment, not a creative answer
-PROMPT_RULES = (
-    "attribute_mismatch",
-    "side_flip",
-    "state_too_early",
-    "must_not_present",
-    "must_missing",
-    "time_of_day_jump",
-    "weather_jump",
-    "screen_direction_flip",
-    "unannounced_entrance",
-    "other",
-)
 ASPECTS = ("wardrobe", "hair", "face", "props")
 
 PromptRule = Literal[
