@@ -98,6 +98,20 @@ class FindingStore:
             functools.partial(_record, self._context.state, pid, items, source, shot, asset)
         )
 
+    async def open_for(self, pid: str, *, asset: str, shot: str | None) -> list[StoredFinding]:
+        """Open findings of an asset, and of its shot's text (preflight), as a reviewer should see them."""
+
+        def read() -> list[StoredFinding]:
+            with self._context.state.transaction() as tx:
+                found = _all(tx, pid)
+            return [
+                f
+                for f in found
+                if not f.resolved and (f.asset == asset or (shot is not None and f.shot == shot and f.asset is None))
+            ]
+
+        return await anyio.to_thread.run_sync(read)
+
     async def report(self, pid: str) -> ContinuityReport:
         def read() -> list[StoredFinding]:
             with self._context.state.transaction() as tx:

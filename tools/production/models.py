@@ -80,6 +80,9 @@ class Shot(ShotSpec):
     scene: str
     ref: str = Field(description="'<scene>/<number>': how tools name this shot.")
     status: ShotStatus = "planned"
+    take: str | None = Field(
+        None, description="The asset the status is about: the approved take, or the take a reviewer sent back."
+    )
     source: Literal["agent", "gemini"] = "agent"
     updated_at: str
 

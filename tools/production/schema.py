@@ -82,5 +82,10 @@ CREATE TABLE spend_entries (
 );
 CREATE INDEX spend_entries_by_production ON spend_entries (production, status);
 """,
-    )
+    ),
+    Migration(
+        id="production-002-shot-take",
+        # The asset a shot's status is about: its approved take, or the take a reviewer rejected.
+        sql="ALTER TABLE shots ADD COLUMN take TEXT;",
+    ),
 ]

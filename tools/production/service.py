@@ -104,8 +104,11 @@ class ProductionService(AssetStore, SpendLedger):
         budget_usd: float | None = None,
         *,
         actor: str | None = None,
+        tx: Tx | None = None,
     ) -> Production:
-        """Append a brief version: the latest plus the additions (and a new budget, if given)."""
+        """Append a brief version: the latest plus the additions (and a new budget, if given).
+
+        Pass `tx` to make the amendment part of the caller's change (a review decision)."""
         inputs = {
             "production": production,
             "note": note,
@@ -120,14 +123,14 @@ class ProductionService(AssetStore, SpendLedger):
             raise InvalidInput(f"The note is {len(note_text)} characters: keep it to {validate.MAX_TEXT}.")
         add_must, add_must_not = validate.items("must", must), validate.items("must_not", must_not)
         budget = validate.budget(budget_usd)
-        with self.state.transaction() as tx:
-            pid = self.resolve(production, tx)
-            latest = self._briefs(tx, pid)[-1]
+        with self._tx(tx) as t:
+            pid = self.resolve(production, t)
+            latest = self._briefs(t, pid)[-1]
             new_must = validate.items("must", [*latest.must, *add_must])
             new_must_not = validate.items("must_not", [*latest.must_not, *add_must_not])
             validate.no_contradiction(new_must, new_must_not)
             version = latest.version + 1
-            tx.execute(
+            t.execute(
                 "INSERT INTO brief_versions (production, version, logline, tone, must, must_not, budget_usd, "
                 "note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -149,19 +152,21 @@ class ProductionService(AssetStore, SpendLedger):
             }
             if budget is not None:
                 detail["budget_usd"] = budget
-            self.record_event(pid, "brief_amend", inputs, detail=detail, actor=actor, tx=tx)
-        return self.get(pid)
+            self.record_event(pid, "brief_amend", inputs, detail=detail, actor=actor, tx=t)
+            return self._production(t, pid)
 
     def get(self, production: str) -> Production:
         with self._read() as tx:
-            pid = self.resolve(production, tx)
-            row = tx.execute("SELECT * FROM productions WHERE id = ?", (pid,)).fetchone()
-            briefs = self._briefs(tx, pid)
-            scenes: dict[str, list[Shot]] = {}
-            for shot in self._shots(tx, pid, None):
-                scenes.setdefault(shot.scene, []).append(shot)
-            spend = self._spend(tx, pid, briefs[-1].budget_usd)
-            events = self._events(tx, pid, RECENT_EVENTS)
+            return self._production(tx, self.resolve(production, tx))
+
+    def _production(self, tx: Tx, pid: str) -> Production:
+        row = tx.execute("SELECT * FROM productions WHERE id = ?", (pid,)).fetchone()
+        briefs = self._briefs(tx, pid)
+        scenes: dict[str, list[Shot]] = {}
+        for shot in self._shots(tx, pid, None):
+            scenes.setdefault(shot.scene, []).append(shot)
+        spend = self._spend(tx, pid, briefs[-1].budget_usd)
+        events = self._events(tx, pid, RECENT_EVENTS)
         return Production(
             id=pid,
             name=row["name"],
@@ -279,14 +284,18 @@ class ProductionService(AssetStore, SpendLedger):
             rows = tx.execute("SELECT DISTINCT scene FROM shots WHERE production = ?", (pid,)).fetchall()
         return sorted((r["scene"] for r in rows), key=validate.natural_key)
 
-    def set_shot_status(self, pid: str, ref: str, status: str, *, tx: Tx | None = None) -> Shot:
+    def set_shot_status(
+        self, pid: str, ref: str, status: str, *, take: str | None = None, tx: Tx | None = None
+    ) -> Shot:
+        """Set a shot's status; `take` (a review's verdict) names the asset it is about, else the take is kept."""
         if status not in SHOT_STATUSES:
             raise InvalidInput(f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}.")
         with self._tx(tx) as t:
             shot = self._shot(t, pid, ref)
             t.execute(
-                "UPDATE shots SET status = ?, updated_at = ? WHERE production = ? AND scene = ? AND number = ?",
-                (status, now(), pid, shot.scene, shot.number),
+                "UPDATE shots SET status = ?, take = COALESCE(?, take), updated_at = ? "
+                "WHERE production = ? AND scene = ? AND number = ?",
+                (status, take, now(), pid, shot.scene, shot.number),
             )
             return self._shot(t, pid, ref)
 
@@ -410,6 +419,7 @@ def _shot_from_row(row: Any) -> Shot:
         scene=row["scene"],
         ref=shot_ref(row["scene"], row["number"]),
         status=row["status"],
+        take=row["take"],
         source=row["source"],
         updated_at=row["updated_at"],
     )

@@ -1,0 +1,149 @@
+"""The review family: the human gate between a generated take and an approved shot.
+
+Its service is handed to the generation family as `reviews` (the next prompt and retake read the
+latest verdict on a shot)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from core import BackgroundTask, Migration, StudioContext, StudioError
+from tools.continuity import FindingStore, LedgerService
+from tools.production import ProductionService
+from tools.review.models import Review, ReviewQueue
+from tools.review.schema import MIGRATIONS
+from tools.review.service import ReviewService
+from tools.style import StyleService
+
+READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+RECORDS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+DECIDES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+
+
+class ReviewFamily:
+    name = "review"
+    migrations: Sequence[Migration] = MIGRATIONS
+
+    def __init__(
+        self,
+        context: StudioContext,
+        *,
+        productions: ProductionService,
+        ledger: LedgerService,
+        kits: StyleService,
+        findings: FindingStore,
+    ) -> None:
+        self.reviews = ReviewService(context, productions=productions, ledger=ledger, kits=kits, findings=findings)
+
+    @property
+    def background(self) -> Sequence[BackgroundTask]:
+        return (self.reviews.keep_outbox_flushed,)
+
+    def register(self, server: MCPServer[Any]) -> None:
+        register_tools(server, self.reviews)
+
+
+class AskedDecision(BaseModel):
+    """What the client's form asks the human (flat primitives, as elicitation requires)."""
+
+    decision: Literal["approve", "reject", "revise"] = Field(description="approve, reject or revise this take.")
+    notes: str = Field("", description="What is wrong and what the next take must change (needed to reject/revise).")
+
+
+def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
+    @server.tool(annotations=RECORDS)
+    async def review_submit(
+        asset: Annotated[str, Field(description="Asset id 'a_...' (from video_job, image_generate or asset_get).")],
+        note: Annotated[str | None, Field(description="What the reviewer should look at.")] = None,
+    ) -> Review:
+        """Put a generated take before a human: its provenance (prompt, references, brief version, job, cost)
+        and its open continuity findings are attached. Submitting the same asset again returns its review."""
+        return await reviews.submit(asset, note)
+
+    @server.tool(annotations=READ_ONLY)
+    async def review_queue(
+        production: Annotated[str, Field(description="Production id (or name).")],
+        status: Annotated[
+            str | None, Field(description="in_review, approved, rejected or revise; none = every review.")
+        ] = None,
+    ) -> ReviewQueue:
+        """The production's reviews, oldest submission first, with counts per status."""
+        return await reviews.queue(production, status)
+
+    @server.tool(annotations=READ_ONLY)
+    async def review_get(
+        review: Annotated[str, Field(description="Review id 'r_...' or the id of the asset in review.")],
+    ) -> Review:
+        """One review with its whole history: every decision, superseded ones included, and what each changed."""
+        return await reviews.get(review)
+
+    @server.tool(annotations=DECIDES)
+    async def review_decide(
+        asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
+        decision: Annotated[str, Field(description="approve, reject or revise.")],
+        notes: Annotated[
+            str, Field(description="Why; required to reject or revise: it reaches the kit and the next prompt.")
+        ],
+        reviewer: Annotated[str | None, Field(description="Who decides, e.g. 'Dana (director)'.")] = None,
+        production: Annotated[
+            str | None, Field(description="Optional check: refuse if the asset belongs to another production.")
+        ] = None,
+        fact_entity: Annotated[
+            str | None, Field(description="A continuity fact the reviewer states: its entity, e.g. 'Mara'.")
+        ] = None,
+        fact_kind: Annotated[str | None, Field(description="Its ledger kind, e.g. 'character' or 'wardrobe'.")] = None,
+        fact_attributes: Annotated[
+            dict[str, str] | None, Field(description="Its attributes, e.g. {'coat': 'red wool'}.")
+        ] = None,
+        fact_from_scene: Annotated[str | None, Field(description="The fact holds from this scene on.")] = None,
+        must: Annotated[list[str], Field(description="Constraints to add to the brief (an amendment).")] = [],  # noqa: B006
+        must_not: Annotated[list[str], Field(description="Things to forbid in the brief (an amendment).")] = [],  # noqa: B006
+    ) -> Review:
+        """Decide on a take. Decisions are append-only: a later one supersedes. In the same transaction:
+        approve makes it the shot's approved take; reject/revise record the notes. Either way the decision
+        enters the kit (approved_shot / rejected_shot material), and explicit fact_* parameters add a ledger
+        fact and must/must_not a brief amendment (never inferred from the notes)."""
+        return await reviews.decide(
+            asset,
+            decision,
+            notes,
+            reviewer,
+            production=production,
+            fact_entity=fact_entity,
+            fact_kind=fact_kind,
+            fact_attributes=fact_attributes,
+            fact_from_scene=fact_from_scene,
+            must=must,
+            must_not=must_not,
+        )
+
+    @server.tool(annotations=DECIDES)
+    async def review_ask(
+        asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
+        ctx: Context,
+        reviewer: Annotated[str | None, Field(description="Who is being asked, for the record.")] = None,
+    ) -> Review:
+        """Ask the human in the client (form elicitation) to approve, reject or revise a take, and record the
+        answer as review_decide would. Clients without elicitation: use review_decide or the review page."""
+        review = await reviews.get(asset)
+        if review.status != "in_review" and not review.decisions:
+            raise StudioError(f"Asset {asset!r} is not in review: submit it first with review_submit.")
+        message = f"Review the take {review.asset} of shot {review.shot or '(free prompt)'}"
+        if review.findings:
+            message += f" ({len(review.findings)} open continuity findings)"
+        try:
+            answer = await ctx.elicit(message + ": approve, reject or revise?", AskedDecision)
+        except Exception as exc:  # the SDK raises when the client lacks elicitation
+            raise StudioError(
+                "This client cannot answer questions (no elicitation support): decide with review_decide "
+                "or on the review page."
+            ) from exc
+        if answer.action != "accept" or answer.data is None:
+            raise StudioError(f"The reviewer did not decide ({answer.action}): nothing was recorded.")
+        return await reviews.decide(review.asset, answer.data.decision, answer.data.notes, reviewer)
