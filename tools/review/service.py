@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -378,6 +379,23 @@ class ReviewService:
             return ReviewQueue(production=pid, status=status, counts=counts, reviews=shown)
 
         return await anyio.to_thread.run_sync(read)
+
+    async def productions_in_review(self) -> list[str]:
+        rows = await anyio.to_thread.run_sync(
+            self._context.state.query, "SELECT DISTINCT production FROM reviews ORDER BY production"
+        )
+        return [r["production"] for r in rows]
+
+    async def media(self, asset: str) -> tuple[Path, str]:
+        """The file of an asset in review and its MIME type (the page plays it)."""
+
+        def find() -> tuple[Path, str]:
+            found = self._productions.asset(asset)
+            if self._context.state.query_one("SELECT 1 FROM reviews WHERE asset = ?", (found.id,)) is None:
+                raise NotFound(f"Asset {found.id} is not in review.")
+            return self._productions.asset_path(found.id), found.mime_type
+
+        return await anyio.to_thread.run_sync(find)
 
     def feedback(self, pid: str, shot: str) -> ShotFeedback | None:
         """The latest decision on any take of a shot (sync: call it from a worker thread)."""
