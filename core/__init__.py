@@ -7,15 +7,16 @@ boundary is `core.genai`; colour science shared by style and continuity is `core
 
 from core.clock import iso_of, now_iso
 from core.context import StudioContext
-from core.errors import NotFound, StudioError
+from core.errors import NotFound, StudioError, listing, shown
 from core.family import BackgroundTask, Family
 from core.faults import crash_point
-from core.paths import PathNotAllowed, client_roots, confine
+from core.paths import ClientRoots, PathNotAllowed, confine, display, root_paths
 from core.settings import EmbedderName, Settings
 from core.state import Migration, StateStore, Tx
 
 __all__ = [
     "BackgroundTask",
+    "ClientRoots",
     "EmbedderName",
     "Family",
     "Migration",
@@ -26,9 +27,12 @@ __all__ = [
     "StudioContext",
     "StudioError",
     "Tx",
-    "client_roots",
     "confine",
     "crash_point",
+    "display",
     "iso_of",
+    "listing",
     "now_iso",
+    "root_paths",
+    "shown",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EmbedderName = Literal["minilm", "chroma-onnx", "gemini"]
 
@@ -15,9 +17,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STUDIO_", extra="ignore")
 
     data_dir: Path = Field(Path("studio-data"), description="Where state, Chroma (embedded) and media live.")
-    allowed_roots: list[Path] = Field(
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
-        description="Directories that tool paths may point into; the working directory and data_dir always count.",
+        description="Directories that tool paths may point into, besides data_dir and the MCP client's roots "
+        "(the working directory does not count): a JSON list, or paths separated by os.pathsep or commas.",
     )
 
     chroma_mode: Literal["embedded", "http"] = Field("embedded", description="embedded = PersistentClient.")
@@ -35,6 +38,20 @@ class Settings(BaseSettings):
     max_files_per_ingest: int = Field(500, ge=1, description="A directory with more files is refused.")
     max_file_mb: float = Field(20.0, gt=0)
     ingest_write_batch: int = Field(1000, ge=1, description="Chunks per Chroma write during ingest.")
+    chroma_timeout_s: float = Field(
+        15.0, gt=0, description="Longest wait for one Chroma call; then the tool answers that Chroma is not answering."
+    )
+    chroma_threads: int = Field(
+        8,
+        ge=1,
+        description="Worker threads for Chroma calls, apart from the shared pool: a stuck Chroma starves no tool.",
+    )
+    ingest_lease_s: float = Field(
+        30.0,
+        gt=0,
+        description="An ingest's journal entry stays its writer's while renewed within this; after that another "
+        "replica (or a restart) finishes or rolls back the interrupted write.",
+    )
 
     plan_model: str = Field("gemini-2.5-flash", description="Gemini model for shots_plan.")
     judge_model: str = Field("gemini-2.5-flash", description="Gemini model for continuity judgments (judge=true).")
@@ -46,7 +63,67 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8765
+    http_auth_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens HTTP clients may present (a JSON list or comma-separated); empty = none.",
+    )
+    http_auth_tokens_file: Path | None = Field(
+        None, description="A file of bearer tokens, one per line ('#' starts a comment), read at start-up."
+    )
+    http_oauth_introspection_url: str | None = Field(
+        None, description="RFC 7662 token introspection endpoint of your identity provider; enables OAuth."
+    )
+    http_oauth_client_id: str | None = Field(None, description="This server's client id at the introspection endpoint.")
+    http_oauth_client_secret: SecretStr | None = Field(None, description="Its client secret (HTTP Basic).")
+    http_oauth_issuer_url: str | None = Field(
+        None, description="The authorization server, advertised in the protected-resource metadata (RFC 9728)."
+    )
+    http_oauth_resource_url: str | None = Field(
+        None, description="This server's public URL (e.g. https://studio.example.com/mcp): tokens must name it as aud."
+    )
+    http_oauth_required_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Scopes every token must carry (a JSON list or comma-separated)."
+    )
+    http_oauth_timeout_s: float = Field(5.0, gt=0, description="Timeout of one introspection call.")
+    http_behind_auth_proxy: bool = Field(
+        False, description="An authenticating proxy fronts this server: allow a non-loopback bind without auth."
+    )
+    http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values accepted besides the loopback names (DNS-rebinding protection), e.g. "
+        "studio.example.com or 10.0.0.5:8765; 'name' also accepts any port.",
+    )
+    http_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origin header values accepted besides the loopback ones, e.g. https://studio.example.com.",
+    )
+    http_session_idle_s: float = Field(
+        1800.0, gt=0, description="A stateful HTTP session with no request for this long is closed (its id then 404s)."
+    )
+    http_max_sessions: int = Field(1000, ge=1, description="Open stateful HTTP sessions at most; more get 503.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator(
+        "allowed_roots",
+        "http_auth_tokens",
+        "http_oauth_required_scopes",
+        "http_allowed_hosts",
+        "http_allowed_origins",
+        mode="before",
+    )
+    @classmethod
+    def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON list, or a plain string split on commas (and os.pathsep for allowed_roots)."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        separators = [",", os.pathsep] if info.field_name == "allowed_roots" else [","]
+        parts = [text]
+        for separator in separators:
+            parts = [piece for part in parts for piece in part.split(separator)]
+        return [part.strip() for part in parts if part.strip()]
 
     @property
     def chroma_path(self) -> Path:
@@ -56,9 +133,10 @@ class Settings(BaseSettings):
     def state_path(self) -> Path:
         return self.data_dir / "state.sqlite3"
 
-    def roots(self, cwd: Path | None = None) -> list[Path]:
-        """Resolved allowed roots: configured ones plus the working directory and the data directory."""
-        base = [*self.allowed_roots, cwd or Path.cwd(), self.data_dir]
+    def roots(self) -> list[Path]:
+        """Resolved allowed roots: the configured ones and the data directory, never the working directory
+        (a server started in / must not be able to read the whole disk)."""
+        base = [*self.allowed_roots, self.data_dir]
         out: list[Path] = []
         for root in base:
             resolved = root.expanduser().resolve()
@@ -74,6 +152,8 @@ class Settings(BaseSettings):
                 out[name] = "***" if value.get_secret_value() else ""
             elif isinstance(value, dict):
                 out[name] = {k: "***" if isinstance(v, SecretStr) else v for k, v in value.items()}
+            elif isinstance(value, list) and any(isinstance(v, SecretStr) for v in value):
+                out[name] = f"*** ({len(value)})"
             else:
                 out[name] = str(value) if isinstance(value, Path) else value
         return out

@@ -8,15 +8,19 @@ start-up, not in the middle of a tool call.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 
 from core import Family, Settings, StudioContext
+from core.errors import shown
 from tools.continuity import ContinuityFamily
 from tools.generation import GenerationFamily
 from tools.production import ProductionFamily
@@ -79,6 +83,23 @@ def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
     return run
 
 
+MAX_TOOL_NAME = 128
+MAX_URI = 4096
+
+
+async def bounded_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Answer an over-long tool name or resource URI here, in a few hundred characters: the SDK would
+    echo it whole in its error and its log line (a 1 MB name made a 1 MB error and two 1 MB log lines)."""
+    params = ctx.params if isinstance(ctx.params, Mapping) else {}
+    name, uri = params.get("name"), params.get("uri")
+    if ctx.method == "tools/call" and isinstance(name, str) and len(name) > MAX_TOOL_NAME:
+        text = f"Unknown tool: {shown(name)}. Tool names are at most {MAX_TOOL_NAME} characters; tools/list lists them."
+        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+    if ctx.method == "resources/read" and isinstance(uri, str) and len(uri) > MAX_URI:
+        raise MCPError(code=INVALID_PARAMS, message=f"Resource URI {shown(uri)} is longer than {MAX_URI} characters.")
+    return await call_next(ctx)
+
+
 def serve_families(
     context: StudioContext, families: Sequence[Family], name: str = "studio-mcp"
 ) -> MCPServer[StudioContext]:
@@ -89,6 +110,7 @@ def serve_families(
         version="0.1.0",
         lifespan=lifespan(context, families),
         log_level=context.settings.log_level,
+        middleware=[bounded_names],
     )
     for family in families:
         family.register(server)

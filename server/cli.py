@@ -8,9 +8,14 @@ import os
 import sys
 import tempfile
 
+import anyio
+
 from core import Settings
 from core.genai import GenAIClients, GenAISettings
 from server.app import build_server
+from server.auth import AuthConfigError, IntrospectionTokenVerifier, token_verifier
+from server.http import HttpOptions, RefusedBind, run_http
+from server.stdio import run_stdio
 from tools.style import ChromaStore, make_embedder
 
 
@@ -21,6 +26,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--http", action="store_true", help="Serve Streamable HTTP instead of stdio.")
     serve.add_argument("--host", help="HTTP host (default STUDIO_HTTP_HOST or 127.0.0.1).")
     serve.add_argument("--port", type=int, help="HTTP port (default STUDIO_HTTP_PORT or 8765).")
+    serve.add_argument(
+        "--behind-auth-proxy",
+        action="store_true",
+        help="An authenticating proxy fronts this server: allow a non-loopback bind without STUDIO_HTTP_AUTH_*.",
+    )
     serve.add_argument(
         "--stateless",
         action="store_true",
@@ -33,23 +43,27 @@ def main(argv: list[str] | None = None) -> None:
     # stdout is the MCP wire in stdio mode: every log line goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        run_serve(settings, http=args.http, host=args.host, port=args.port, stateless=args.stateless)
+        options = HttpOptions(
+            host=args.host or settings.http_host,
+            port=args.port or settings.http_port,
+            stateless=args.stateless,
+            behind_auth_proxy=args.behind_auth_proxy or settings.http_behind_auth_proxy,
+        )
+        try:
+            run_serve(settings, http=args.http, options=options)
+        except (RefusedBind, AuthConfigError) as exc:
+            sys.stderr.write(f"studio-mcp: {exc}\n")
+            sys.exit(2)
     else:
         sys.exit(run_doctor(settings))
 
 
-def run_serve(settings: Settings, *, http: bool, host: str | None, port: int | None, stateless: bool) -> None:
+def run_serve(settings: Settings, *, http: bool, options: HttpOptions) -> None:
     server = build_server(settings)
     if http:
-        server.run(
-            "streamable-http",
-            host=host or settings.http_host,
-            port=port or settings.http_port,
-            streamable_http_path="/mcp",
-            stateless_http=stateless,
-        )
+        run_http(server, settings, options)
     else:
-        server.run()
+        anyio.run(run_stdio, server)
 
 
 def run_doctor(settings: Settings) -> int:
@@ -116,5 +130,19 @@ def run_doctor(settings: Settings) -> int:
         else "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION "
         "and ADC, or a Vertex express-mode API key): Veo video and Imagen are disabled",
     )
+    try:
+        verifier = token_verifier(settings)
+    except AuthConfigError as exc:
+        failures += 1
+        line(False, "HTTP auth", str(exc))
+    else:
+        if isinstance(verifier, IntrospectionTokenVerifier):
+            line(True, "HTTP auth", f"OAuth token introspection at {settings.http_oauth_introspection_url}")
+        elif verifier is not None:
+            line(True, "HTTP auth", "bearer tokens")
+        elif settings.http_behind_auth_proxy:
+            line(None, "HTTP auth", "none here: an authenticating proxy is trusted to do it")
+        else:
+            line(None, "HTTP auth", "none: `serve --http` binds only loopback addresses (see STUDIO_HTTP_AUTH_*)")
     say("\nStyle retrieval, productions, shots_save, prompt_build, continuity and cost tools need no credentials.")
     return 1 if failures else 0

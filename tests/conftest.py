@@ -14,14 +14,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from tests.fake_gemini import FakeGemini
 
@@ -58,9 +60,9 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def stdio_params(cwd: Path, data_dir: Path, **extra: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=str(BIN / "studio-mcp"), args=["serve"], env=server_env(data_dir, **extra), cwd=str(cwd)
-    )
+    # The working directory is no allowed root by itself: name it explicitly (a test may override).
+    env = server_env(data_dir, **{"STUDIO_ALLOWED_ROOTS": json.dumps([str(cwd)]), **extra})
+    return StdioServerParameters(command=str(BIN / "studio-mcp"), args=["serve"], env=env, cwd=str(cwd))
 
 
 @dataclass
@@ -72,13 +74,25 @@ class RunningServer:
     env: dict[str, str] = field(default_factory=dict)
 
     def client(self, **kwargs: Any) -> AbstractAsyncContextManager[Client]:
-        return Client(self.url, **kwargs)
+        """A client of this server; it presents the server's first bearer token when it has any."""
+        raw = self.env.get("STUDIO_HTTP_AUTH_TOKENS", "").strip()
+        tokens = json.loads(raw) if raw.startswith("[") else [t for t in raw.split(",") if t.strip()]
+        return authed_client(self.url, tokens[0].strip(), **kwargs) if tokens else Client(self.url, **kwargs)
+
+
+@asynccontextmanager
+async def authed_client(url: str, token: str | None, **kwargs: Any) -> AsyncIterator[Client]:
+    """An MCP client over Streamable HTTP that sends `Authorization: Bearer <token>` (none if None)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with create_mcp_http_client(headers=headers) as http:
+        async with Client(streamable_http_client(url, http_client=http), **kwargs) as client:
+            yield client
 
 
 def start_http_server(workdir: Path, *flags: str, **extra: str) -> RunningServer:
     data_dir = workdir / "studio-data"
     port = free_port()
-    env = server_env(data_dir, **extra)
+    env = server_env(data_dir, **{"STUDIO_ALLOWED_ROOTS": json.dumps([str(workdir)]), **extra})
     log = open(workdir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
         [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(port), *flags],

@@ -17,7 +17,7 @@ Vertex paths carry `projects/{p}/locations/{l}/` when the client has a project (
 client (API key) posts to `/v1beta1/publishers/google/models/...` and then polls under the
 operation name's own `projects/...` prefix. Requests without x-goog-api-key or Authorization get 401.
 
-State (request log, operations, faults, scripted answers) lives in the fake's process. Tests drive
+State (request log, operations, paid calls processed, faults, scripted answers) lives in the fake's process. Tests drive
 it through a small control API under `/_fake/` (see `FakeGeminiControl`), the same way whether the
 fake runs in a thread of the test process (`FakeGemini`) or as its own process
 (`FakeGeminiProcess`, or `python -m tests.fake_gemini --port N`, which prints only its URL).
@@ -35,6 +35,7 @@ import json
 import math
 import re
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -59,7 +60,15 @@ FAULT_KINDS = (
     "rai_filtered",  # Veo submit: finishes with no videos, raiMediaFilteredCount and reasons
     "polls",  # Veo submit: the operation needs `polls` polls before done (None: never done)
     "status_after",  # do the work (e.g. create the operation), then answer `status` anyway: a lost reply
+    # Transport faults: the HTTP exchange itself breaks. "before" creates nothing; "after" does the work
+    # (a paid submit is processed and counted) and the answer is lost.
+    "close_before",  # read the request, do nothing, close the connection without answering
+    "reset_before",  # read the request, do nothing, reset the connection (TCP RST)
+    "close_after",  # do the work, then close the connection without answering
+    "reset_after",  # do the work, then reset the connection (TCP RST)
+    "slow_after",  # do the work, then answer only after delay_s (past the client's timeout if long enough)
 )
+TRANSPORT_FAULTS = {"close_before", "reset_before", "close_after", "reset_after"}
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -278,6 +287,7 @@ class FakeState:
             self.faults: list[Fault] = []
             self.scripts: list[tuple[str, str]] = []  # (model substring, text), consumed in order
             self.operations: dict[str, Operation] = {}
+            self.paid: list[dict[str, Any]] = []  # paid calls processed (Veo submits, images), oldest first
             self.embedding_dim: int = int(self.defaults["embedding_dim"])
             self.default_polls: int | None = self.defaults["default_polls"]
 
@@ -308,6 +318,12 @@ class FakeState:
                             self.faults.remove(fault)
                     return fault
         return None
+
+    def record_paid(self, kind: str, model: str, path: str, body: dict[str, Any]) -> None:
+        """A paid call the fake processed (it would be billed), with its `studio-job` label if any."""
+        labels = body.get("labels") or {}
+        with self.lock:
+            self.paid.append({"kind": kind, "model": model, "path": path, "label": labels.get("studio-job")})
 
     def take_script(self, model: str) -> str | None:
         with self.lock:
@@ -381,18 +397,18 @@ class FakeApi:
         project = match["project"] or "fake-project"
         location = match["location"] or "us-central1"
         if method == "generateContent":
-            return self.generate_content(model, body, fault)
+            return self.generate_content(model, path, body, fault)
         if method in ("batchEmbedContents", "embedContent"):
             return self.embed(method, body)
         if method == "predict":
-            return self.predict(model, body, fault)
+            return self.predict(model, path, body, fault)
         if method == "predictLongRunning":
-            return self.submit_video(model, project, location, body, fault)
+            return self.submit_video(model, project, location, path, body, fault)
         if method == "fetchPredictOperation":
             return self.fetch_operation(body)
         raise _error(404, f"Method {method} is not served by the fake.")
 
-    def generate_content(self, model: str, body: dict[str, Any], fault: Fault | None) -> dict[str, Any]:
+    def generate_content(self, model: str, path: str, body: dict[str, Any], fault: Fault | None) -> dict[str, Any]:
         config = body.get("generationConfig", {}) or {}
         prompt = _prompt_text(body)
         usage = {
@@ -427,6 +443,7 @@ class FakeApi:
         elif modalities != ["IMAGE"]:
             parts.append({"text": f"Fake answer from {model} to: {prompt[:80]}"})
         if "IMAGE" in modalities:
+            self.state.record_paid("image", model, path, body)
             png = make_png(rgb=_colour(prompt))
             parts.append({"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}})
         candidate = {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
@@ -443,7 +460,7 @@ class FakeApi:
             return {"embedding": embeddings[0]}
         return {"embeddings": embeddings}
 
-    def predict(self, model: str, body: dict[str, Any], fault: Fault | None) -> dict[str, Any]:
+    def predict(self, model: str, path: str, body: dict[str, Any], fault: Fault | None) -> dict[str, Any]:
         instances = body.get("instances", []) or []
         parameters = body.get("parameters", {}) or {}
         if "embedding" in model:  # Vertex text-embedding models answer :predict
@@ -456,6 +473,7 @@ class FakeApi:
         prompt = str(instances[0].get("prompt", "")) if instances else ""
         if fault and fault.kind == "rai_filtered":
             return {"predictions": [{"raiFilteredReason": fault.rai_reasons[0]}]}
+        self.state.record_paid("image", model, path, body)
         count = int(parameters.get("sampleCount") or 1)
         mime = (parameters.get("outputOptions") or {}).get("mimeType", "image/png")
         predictions = []
@@ -465,7 +483,7 @@ class FakeApi:
         return {"predictions": predictions}
 
     def submit_video(
-        self, model: str, project: str, location: str, body: dict[str, Any], fault: Fault | None
+        self, model: str, project: str, location: str, path: str, body: dict[str, Any], fault: Fault | None
     ) -> dict[str, Any]:
         instances = body.get("instances", []) or [{}]
         parameters = body.get("parameters", {}) or {}
@@ -490,6 +508,7 @@ class FakeApi:
             operation.rai_reasons = list(fault.rai_reasons)
         with self.state.lock:
             self.state.operations[name] = operation
+        self.state.record_paid("video", model, path, body)
         return {"name": name}
 
     def fetch_operation(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -548,6 +567,17 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to tell it
 
+    def _break_connection(self, *, reset: bool) -> None:
+        """End the exchange without an answer: a clean close (FIN), or a TCP reset (RST)."""
+        self.close_connection = True
+        if not reset:
+            return  # the handler returns, and socketserver shuts the socket down without a byte sent
+        # SO_LINGER 0 makes close() send RST. The socket's fd closes once its makefile reader closes too
+        # (the writer holds no reference, and http.server still flushes it afterwards).
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        self.connection.close()
+
     def _body(self, raw: bytes) -> Any:
         if not raw:
             return {}
@@ -584,14 +614,24 @@ class _Handler(BaseHTTPRequestHandler):
             if not (self.headers.get("x-goog-api-key") or self.headers.get("authorization")):
                 raise _error(401, "Request is missing required authentication credential.")
             fault = state.take_fault(split.path)
-            if fault and fault.kind == "delay":
+            kind = fault.kind if fault else None
+            if kind == "delay" and fault is not None:
                 if state.stopping.wait(fault.delay_s):
                     return
-            if fault and fault.kind == "status":
+            if kind == "status" and fault is not None:
                 raise _fault_reply(fault)
+            if kind in ("close_before", "reset_before"):
+                self._break_connection(reset=kind == "reset_before")
+                return
             answer = FakeApi(state).handle(split.path, body, fault)
-            if fault and fault.kind == "status_after":
+            if kind == "status_after" and fault is not None:
                 raise _fault_reply(fault)
+            if kind in ("close_after", "reset_after"):
+                self._break_connection(reset=kind == "reset_after")
+                return
+            if kind == "slow_after" and fault is not None:
+                if state.stopping.wait(fault.delay_s):
+                    return
             self._send(200, answer)
         except _Reply as reply:
             self._send(reply.status, reply.body, reply.headers)
@@ -629,6 +669,9 @@ def _control(state: FakeState, method: str, path: str, query: str, body: Any) ->
                 polls = body["default_polls"]
                 state.default_polls = None if polls is None else int(polls)
         return {"ok": True}
+    if path == "/_fake/paid" and method == "GET":
+        with state.lock:
+            return {"paid": list(state.paid)}
     if path == "/_fake/operations" and method == "GET":
         with state.lock:
             return {"operations": [op.public() for op in state.operations.values()]}
@@ -703,6 +746,18 @@ class FakeGeminiControl:
 
     def operations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/_fake/operations")["operations"])
+
+    def paid(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The paid calls the fake processed (would have billed), oldest first: Veo submits
+        (kind "video") and image generations ("image"), each with its `studio-job` label (or None)."""
+        return [p for p in self._call("GET", "/_fake/paid")["paid"] if kind is None or p["kind"] == kind]
+
+    def paid_by_label(self, kind: str | None = None) -> dict[str | None, int]:
+        """How many paid calls were processed per `studio-job` label."""
+        counts: dict[str | None, int] = {}
+        for call in self.paid(kind):
+            counts[call["label"]] = counts.get(call["label"], 0) + 1
+        return counts
 
     def reset(self) -> None:
         """Forget requests, faults, scripts and operations; restore the default configuration."""

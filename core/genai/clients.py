@@ -1,4 +1,4 @@
-"""The one place that builds google-genai clients from settings.
+"""The one place that builds google-genai clients from settings, and the retry policy of every call.
 
 Two async clients, built lazily (importing google.genai costs start-up time):
 - `developer()`: Gemini Developer API (an API key): text, structured output, Gemini native
@@ -6,14 +6,28 @@ Two async clients, built lazily (importing google.genai costs start-up time):
 - `vertex()`: Vertex AI, with a project (+ Application Default Credentials) or an express-mode API
   key: Veo and Imagen live only here, and text works here too.
 
-Both retry 408/429/5xx with exponential backoff and jitter and stop waiting after `timeout_s`.
+Retries, decided per call:
+- PAID calls create something billed: the Veo submit (`models.generate_videos`) and image generation
+  (`models.generate_images` for Imagen, `models.generate_content` with IMAGE output for Gemini). They
+  go through `send_paid` with `paid_http_options()`: the SDK makes exactly ONE attempt (its retry
+  predicate would otherwise resend after a dropped connection, a reset or a timeout whatever the
+  status codes, i.e. after the request may have been processed), and the only retry is ours, on a
+  429, which means the request was refused and created nothing.
+- Everything else keeps the clients' default (408/429/5xx and transport errors, exponential backoff
+  with jitter): text and structured output (a lost answer costs a few tokens and changes nothing),
+  embeddings, and Veo operation polls (reads). `shots_plan` is a structured-output call: a retry
+  returns a new plan and nothing is saved until it validates.
+Every call stops waiting after `timeout_s`.
 """
 
 from __future__ import annotations
 
+import random
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import anyio
 from pydantic import BaseModel
 
 from core.genai.errors import Backend, GenerationError, MissingCredentials, map_genai_error
@@ -23,7 +37,10 @@ if TYPE_CHECKING:
     from google.genai.client import AsyncClient, Client
     from google.genai.types import HttpOptions, HttpRetryOptions
 
+ResultT = TypeVar("ResultT")
+
 RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
+PAID_RETRY_STATUS = 429  # the one answer after which resending a paid call cannot bill twice
 DEFAULT_VERTEX_LOCATION = "us-central1"  # Veo is served there; the SDK's "global" default is not enough
 
 
@@ -121,10 +138,10 @@ class GenAIClients:
         from google.genai import types
 
         s = self.settings
-        retry = self._retry_options(RETRY_STATUS_CODES)
+        retry = self._retry_options()
         base_url = s.gemini_base_url if backend == "developer" else s.vertex_base_url
         http_options = types.HttpOptions(
-            base_url=base_url, timeout=max(int(s.timeout_s * 1000), 1), retry_options=retry
+            base_url=base_url, timeout=self._timeout_ms(), retry_options=retry, **self._transport_options()
         )
         if backend == "developer":
             assert s.api_key is not None
@@ -141,7 +158,8 @@ class GenAIClients:
             http_options=http_options,
         )
 
-    def _retry_options(self, status_codes: list[int]) -> HttpRetryOptions:
+    def _retry_options(self) -> HttpRetryOptions:
+        """The default for calls that are not paid: 408/429/5xx and transport errors, with backoff."""
         from google.genai import types
 
         s = self.settings
@@ -151,18 +169,61 @@ class GenAIClients:
             max_delay=s.retry_max_delay_s,
             exp_base=2.0,
             jitter=s.retry_jitter_s,
-            http_status_codes=status_codes,
+            http_status_codes=RETRY_STATUS_CODES,
         )
 
-    def submit_http_options(self) -> HttpOptions:
-        """Per-request `HttpOptions` for a paid, non-idempotent submit (Veo `generate_videos`): retry
-        only 429, which means the request was refused, never 5xx or 408, after which the job may exist
-        already. Pass it as `GenerateVideosConfig(http_options=...)`."""
+    def _timeout_ms(self) -> int:
+        return max(int(self.settings.timeout_s * 1000), 1)
+
+    def _transport_options(self) -> dict[str, Any]:
+        """HttpOptions fields that pick the SDK's async transport: its own choice (aiohttp when installed),
+        or httpx when asked for (STUDIO_GENAI_TRANSPORT=httpx: an httpx transport makes the SDK skip aiohttp)."""
+        if self.settings.transport != "httpx":
+            return {}
+        import httpx
+
+        return {"async_client_args": {"transport": httpx.AsyncHTTPTransport()}}
+
+    def paid_http_options(self) -> HttpOptions:
+        """Per-request `HttpOptions` for a paid call (see the module docstring): exactly one SDK attempt.
+
+        google-genai retries a request given `HttpRetryOptions` on 408/429/5xx or on any connection
+        drop, reset or timeout (aiohttp ServerDisconnectedError/ClientOSError, httpx ConnectError/
+        TimeoutException), and its aiohttp path has an implicit retry of its own; `attempts=1` stops
+        both. Pass it in the call's config (`GenerateVideosConfig(http_options=...)`, ...) and send the
+        call through `send_paid`."""
         from google.genai import types
 
+        return types.HttpOptions(timeout=self._timeout_ms(), retry_options=types.HttpRetryOptions(attempts=1))
+
+    async def send_paid(
+        self, send: Callable[[], Awaitable[ResultT]], *, backend: Backend, model: str | None = None
+    ) -> ResultT:
+        """Run a paid call (`send` makes one request with `paid_http_options()`) and retry it only after
+        a 429 (the request was refused: nothing was created), at most `max_retries` times, honouring
+        the server's retry delay. Any other failure is raised at once as a GenerationError: after a lost
+        answer (a dropped or reset connection, a timeout, a 5xx) the call may have been processed, and
+        only the caller can decide what that means. Each attempt has a deadline beyond the SDK's own
+        timeout, so a stuck transport cannot hold the caller forever."""
         s = self.settings
-        retry = self._retry_options([429])
-        return types.HttpOptions(timeout=max(int(s.timeout_s * 1000), 1), retry_options=retry)
+        attempt = 0
+        while True:
+            try:
+                with anyio.fail_after(s.timeout_s * 2 + 30):
+                    return await send()
+            except Exception as exc:
+                error = self.map_error(exc, backend=backend, model=model)
+                if error.status_code != PAID_RETRY_STATUS or attempt >= max(s.max_retries, 0):
+                    raise error from exc
+            backoff = min(s.retry_initial_delay_s * 2**attempt, s.retry_max_delay_s)
+            delay = error.retry_after_s if error.retry_after_s is not None else backoff
+            await anyio.sleep(min(delay, s.retry_max_delay_s) + random.uniform(0, max(s.retry_jitter_s, 0.0)))
+            attempt += 1
+
+    def built(self, backend: Backend) -> bool:
+        """Whether that backend's client has been built (and google.genai imported) already."""
+        with self._lock:
+            return backend in self._clients
 
     async def aclose(self) -> None:
         with self._lock:

@@ -1,8 +1,11 @@
 """What a google-genai call can go wrong with, as errors a user can act on.
 
 `GenerationError` carries a `kind`; every message has the configured keys (and anything shaped like
-a Google API key) scrubbed out. `map_genai_error` turns whatever the SDK or its transport raised
-into one; `map_operation_error` does the same for a long-running operation that finished with an error.
+a Google API key) scrubbed out. A transport failure is either `connection_error` (no connection was
+made: nothing was sent) or `connection_lost` (the connection broke after the request was sent: the
+API may have processed it); `may_have_been_processed` says which kinds leave a call's outcome unknown.
+`map_genai_error` turns whatever the SDK or its transport raised into one; `map_operation_error` does
+the same for a long-running operation that finished with an error.
 """
 
 from __future__ import annotations
@@ -28,8 +31,37 @@ ErrorKind = Literal[
     "malformed_response",
     "invalid_request",
     "connection_error",
+    "connection_lost",
     "unknown",
 ]
+
+# After these the request may have reached the API and been processed, though no answer says so: a
+# paid call that failed this way may be billed, and must not be resent automatically.
+OUTCOME_UNKNOWN_KINDS: frozenset[str] = frozenset(
+    {"server_error", "timeout", "connection_lost", "malformed_response", "unknown"}
+)
+
+# Transport exceptions (by class name, so httpx, httpx2 and aiohttp all match) raised before any
+# byte of the request was sent: the connection could not be made.
+_NOT_CONNECTED = {
+    "ClientConnectorError",  # aiohttp (and its DNS, SSL and certificate subclasses)
+    "ClientProxyConnectionError",
+    "ConnectionTimeoutError",  # aiohttp: timed out while connecting
+    "ConnectError",  # httpx
+    "ConnectTimeout",  # httpx
+    "ConnectionRefusedError",
+    "gaierror",
+}
+_CONNECTION_LOST = {
+    "ServerDisconnectedError",  # aiohttp: closed before (all of) the answer
+    "ClientOSError",  # aiohttp: e.g. reset by peer
+    "ClientPayloadError",
+    "RemoteProtocolError",  # httpx: "Server disconnected without sending a response."
+    "ReadError",
+    "WriteError",
+    "NetworkError",
+    "ConnectionError",  # the builtin, and subclasses such as ConnectionResetError
+}
 
 # A Google API key has this shape; scrubbed even when it is not one we were configured with.
 _API_KEY_PATTERN = re.compile(r"AIza[0-9A-Za-z_\-]{35}")
@@ -91,6 +123,11 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Error mapping
+
+
+def may_have_been_processed(error: GenerationError) -> bool:
+    """Whether the failed call may have been processed anyway (its answer was lost, not refused)."""
+    return error.kind in OUTCOME_UNKNOWN_KINDS
 
 
 def _parse_duration(value: Any) -> float | None:
@@ -183,7 +220,7 @@ def map_genai_error(
         if code >= 500:
             return make(
                 "server_error",
-                f"The API failed with a server error after retries ({detail}). Try again later.",
+                f"The API failed with a server error ({detail}). Try again later.",
                 status_code=code,
             )
         return make("invalid_request", f"The API rejected the request ({detail}).", status_code=code)
@@ -207,23 +244,23 @@ def map_genai_error(
     except ImportError:  # pragma: no cover - google-auth ships with google-genai
         pass
 
-    if isinstance(exc, TimeoutError) or type(exc).__name__ in (
-        "TimeoutException",
-        "ReadTimeout",
-        "ServerTimeoutError",
-    ):
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    where = "Check the network and any GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL setting."
+    if names & _NOT_CONNECTED:
+        return make(
+            "connection_error",
+            f"Could not connect to the API ({type(exc).__name__}: {exc}), so nothing was sent. {where}",
+        )
+    if isinstance(exc, TimeoutError) or names & {"TimeoutException", "ServerTimeoutError"}:
         limit = f" within {timeout_s:g} s" if timeout_s else ""
         return make("timeout", f"No answer from {what}{limit}. Try again, or raise the timeout setting.")
     if isinstance(exc, errors.UnknownApiResponseError | json.JSONDecodeError | ValidationError):
         return make("malformed_response", f"The API answered something that could not be read: {exc}")
-    if isinstance(exc, ConnectionError | OSError) or type(exc).__name__ in (
-        "ConnectError",
-        "ClientConnectorError",
-    ):
+    if names & _CONNECTION_LOST or isinstance(exc, OSError):
         return make(
-            "connection_error",
-            f"Could not reach the API ({type(exc).__name__}: {exc}). "
-            "Check the network and any GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL setting.",
+            "connection_lost",
+            f"The connection broke after the request was sent ({type(exc).__name__}: {exc}), so the API may "
+            f"have processed it. {where}",
         )
     if isinstance(exc, ValueError) and "only supported in" in str(exc):
         return make("invalid_request", f"{exc} {_VERTEX_HELP}")

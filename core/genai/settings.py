@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
-_TUNABLE_FIELDS = ("timeout_s", "max_retries", "retry_initial_delay_s", "retry_max_delay_s", "retry_jitter_s")
+_TUNABLE_FIELDS = (
+    "timeout_s",
+    "max_retries",
+    "retry_initial_delay_s",
+    "retry_max_delay_s",
+    "retry_jitter_s",
+    "transport",
+)
 
 
 class GenAISettings(BaseModel):
@@ -21,10 +28,12 @@ class GenAISettings(BaseModel):
     gemini_base_url: str | None = None
     vertex_base_url: str | None = None
     timeout_s: float = 120.0
-    max_retries: int = 4  # retries after the first attempt, for 408/429/5xx
+    max_retries: int = 4  # retries after the first attempt: 408/429/5xx, but only 429 for a paid call
     retry_initial_delay_s: float = 1.0
     retry_max_delay_s: float = 30.0
     retry_jitter_s: float = 1.0
+    # The SDK's async HTTP transport: "auto" lets it choose (aiohttp when installed, else httpx).
+    transport: Literal["auto", "httpx"] = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> GenAISettings:

@@ -150,6 +150,9 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
     ({"kind": "prop"}, "already a character"),
     ({"entity": "scene three", "kind": "scene"}, "not a scene name"),
     ({"references": [""]}, "reference asset id is empty"),
+    ({"aliases": ["the skipper", "  "]}, "Bad aliases (alias 2:"),
+    ({"aliases": [f"name {n}" for n in range(21)]}, "up to 20 other names"),
+    ({"aliases": ["x" * 101]}, "Bad aliases"),
 ]
 
 
@@ -286,3 +289,64 @@ async def test_review_prompt_and_wiring_in_the_real_server(embedded_server: Runn
             )
         )
         assert res["state"]["attributes"] == {"coat": "red"}
+
+
+async def test_aliases_are_stored_append_only_and_shown(tmp_path: Path) -> None:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await setup(c)
+        first = await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Tomas Reyes",
+            kind="character",
+            attributes={"coat": "ochre duffel"},
+            aliases=["the skipper"],
+            note="crew call him that",
+        )
+        assert [a["alias"] for a in first["aliases"]] == ["the skipper"]
+        # First name and surname count by default; stored aliases come first.
+        assert first["state"]["aliases"] == ["the skipper", "Tomas", "Reyes"]
+        # Aliases alone are something to set; a repeat (any case) adds nothing; a new one is appended.
+        again = await call(
+            c, "continuity_set", production=pid, entity="tomas reyes", kind="character", aliases=["The Skipper", "Tom"]
+        )
+        assert [a["alias"] for a in again["aliases"]] == ["Tom"] and again["facts"] == []
+        got = await call(c, "continuity_get", production=pid, entity="Tomas Reyes")
+        assert got["entities"][0]["aliases"] == ["the skipper", "Tom", "Tomas", "Reyes"]
+        history = got["history"][0]["aliases"]
+        assert [(a["alias"], a["note"]) for a in history] == [("the skipper", "crew call him that"), ("Tom", None)]
+        # A namesake makes the shared surname name nobody by default.
+        sister = await call(c, "continuity_set", production=pid, entity="Ana Reyes", kind="character", attributes={})
+        assert sister["state"]["aliases"] == ["Ana"]
+        got = await call(c, "continuity_get", production=pid, entity="Tomas Reyes")
+        assert got["entities"][0]["aliases"] == ["the skipper", "Tom", "Tomas"]
+        # An alias names one entity; a scene takes none; neither refusal changes anything.
+        before = await call(c, "continuity_get", production=pid, history=True)
+        taken = await c.call_tool(
+            "continuity_set", {"production": pid, "entity": "Ana Reyes", "kind": "character", "aliases": ["Tom"]}
+        )
+        assert "Alias 'Tom' already names 'Tomas Reyes'" in error_text(taken)
+        named = await c.call_tool(
+            "continuity_set",
+            {"production": pid, "entity": "Ana Reyes", "kind": "character", "aliases": ["tomas reyes"]},
+        )
+        assert "already names 'Tomas Reyes'" in error_text(named)
+        scene = await c.call_tool(
+            "continuity_set",
+            {"production": pid, "entity": "11", "kind": "scene", "attributes": {"weather": "rain"}, "aliases": ["x"]},
+        )
+        assert "scene entity takes no aliases" in error_text(scene)
+        wrong_type = await c.call_tool(
+            "continuity_set", {"production": pid, "entity": "Ana Reyes", "kind": "character", "aliases": "Tom"}
+        )
+        assert "aliases" in error_text(wrong_type)
+        assert await call(c, "continuity_get", production=pid, history=True) == before
+
+
+def test_alias_migration_is_new_and_the_first_is_unchanged() -> None:
+    from tools.continuity.ledger import MIGRATIONS
+
+    ids = [m.id for m in MIGRATIONS]
+    assert ids == ["continuity-001-ledger", "continuity-002-aliases"]
+    assert "continuity_aliases" not in MIGRATIONS[0].sql and "continuity_aliases" in MIGRATIONS[1].sql

@@ -166,3 +166,98 @@ def test_prefetch_hands_over_items_errors_and_stops_with_an_early_consumer() -> 
         if item == 3:
             break
     assert closed == [True]  # the worker stopped and closed the generator (a decoder's container)
+
+
+# ---- real footage (tests/data/footage, CC-BY-4.0 excerpts of intel-iot-devkit/sample-videos) ----
+
+FOOTAGE = Path(__file__).resolve().parents[1] / "data" / "footage"
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+
+
+def _write(path: Path, frames: list[np.ndarray], fps: int = 30) -> None:
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        stream.options = {"crf": "18"}
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb))):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def test_a_hair_recolour_of_a_small_region_is_found_at_its_time() -> None:
+    """The signer's hair (about 1% of the frame) turns blonde at 1.8 s: small against the frame, large
+    against the head, and it stays."""
+    result = analyze_media(FOOTAGE / "book_hair_blonde.mp4")
+    assert len(result.breaks) == 1, result.breaks
+    (found,) = result.breaks
+    assert found.kind in ("subject_drift", "identity")
+    assert abs(found.time_s - 1.8) <= TOLERANCE_S
+    assert "subject_drift" in (found.kind, found.detail) or "still there" in found.detail
+    assert found.frames is not None and found.fix
+
+
+def test_a_slow_light_ramp_on_real_footage_is_not_a_break(tmp_path: Path) -> None:
+    """Exposure -28% and white balance drifting over the clip, as in the footage README's *_ramp edits."""
+    frames = _frames(FOOTAGE / "book_a.mp4")
+    n = len(frames)
+    ramped = []
+    for k, f in enumerate(frames):
+        a = k / (n - 1)
+        gain = np.array([1.0 + 0.12 * a, 1.0, 1.0 - 0.14 * a], np.float32) * (1.0 - 0.28 * a)
+        ramped.append(np.clip(f.astype(np.float32) * gain, 0, 255).astype(np.uint8))
+    clip = tmp_path / "ramp.mp4"
+    _write(clip, ramped)
+    result = analyze_media(clip)
+    assert result.breaks == [], result.breaks
+
+
+def test_a_hard_cut_to_another_person_is_labelled_cut(tmp_path: Path) -> None:
+    a, b = _frames(FOOTAGE / "book_a.mp4"), _frames(FOOTAGE / "sister_b.mp4")
+    clip = tmp_path / "cut.mp4"
+    _write(clip, a[:45] + b[45:])
+    result = analyze_media(clip)
+    assert [x.kind for x in result.breaks] == ["cut"], result.breaks
+    assert abs(result.breaks[0].time_s - 1.5) <= TOLERANCE_S
+
+
+def test_a_dissolve_is_one_transition_with_its_start_and_end(tmp_path: Path) -> None:
+    a, b = _frames(FOOTAGE / "book_a.mp4"), _frames(FOOTAGE / "sister_b.mp4")
+    start, length = 36, 30  # 1.2 s to 2.2 s
+    mixed = [
+        (a[start + k] * (1 - (k + 1) / (length + 1)) + b[start + k] * ((k + 1) / (length + 1))).astype(np.uint8)
+        for k in range(length)
+    ]
+    clip = tmp_path / "dissolve.mp4"
+    _write(clip, a[:start] + mixed + b[start + length : len(b)])
+    result = analyze_media(clip)
+    assert [x.kind for x in result.breaks] == ["transition"], result.breaks
+    (t,) = result.breaks
+    assert t.start_s is not None and t.end_s is not None
+    assert abs(t.start_s - 1.2) <= TOLERANCE_S and abs(t.end_s - 2.2) <= TOLERANCE_S and t.start_s < t.end_s
+    assert t.frames is not None and t.frames[0] < t.frames[1]
+
+
+def test_no_merge_rule_lets_another_kind_replace_a_cut() -> None:
+    from tools.continuity.media.breaks import merge
+    from tools.continuity.media.models import Break
+
+    def at(t: float, kind: str) -> Break:
+        return Break(time_s=t, kind=kind, magnitude=1.0, detail=kind)  # type: ignore[arg-type]
+
+    for other in ("flicker", "palette_shift", "subject_drift", "identity"):
+        merged = merge([at(1.0, "cut"), at(1.1, other)])
+        assert [b.kind for b in merged] == ["cut"], other
+        merged = merge([at(1.1, other), at(1.2, "cut")])
+        assert [b.kind for b in merged] == ["cut"], other
+    span = Break(time_s=2.0, kind="transition", magnitude=1.0, detail="", start_s=1.5, end_s=2.5)
+    assert [b.kind for b in merge([span, at(1.7, "flicker"), at(2.2, "subject_drift")])] == ["transition"]

@@ -10,6 +10,9 @@ import pytest
 from mcp import Client
 
 from tests.helpers import build_app, call, error_text, make_production
+from tools.continuity.ledger import Ledger
+from tools.continuity.models import Fact
+from tools.continuity.preflight import check_text
 
 MARA = "Mara, in her red wool jacket, lifts a lantern"
 
@@ -213,3 +216,224 @@ async def test_bad_inputs(tmp_path: Path) -> None:
         for args, expected in cases:
             assert expected in error_text(await c.call_tool("continuity_check_prompt", args))
         assert (await call(c, "continuity_report", production=pid))["counts"]["total"] == 0
+
+
+# -- natural prose (issue 9): one violation and its control per miss group, through the pure rules -------
+
+
+def natural_ledger() -> Ledger:
+    """Juno Alvarez (she) and Tomas Reyes (he, 'the skipper'), a map torn from scene 12, scene 3 at night."""
+    facts: list[Fact] = []
+
+    def fact(entity: str, attr: str, value: str, scene: str | None = None) -> None:
+        facts.append(
+            Fact(id=f"f{len(facts) + 1}", entity=entity, attribute=attr, value=value, from_scene=scene, created_at="-")
+        )
+
+    for attr, value in {
+        "pronouns": "she/her",
+        "coat": "yellow oilskin",
+        "boots": "black rubber",
+        "hair": "long auburn braid",
+        "gloves": "grey wool",
+    }.items():
+        fact("Juno Alvarez", attr, value)
+    fact("Juno Alvarez", "gloves", "", "8")
+    for attr, value in {"pronouns": "he/him", "facial_hair": "clean-shaven", "scarf": "green knit"}.items():
+        fact("Tomas Reyes", attr, value)
+    fact("Mara Quint", "jacket", "red wool")
+    fact("Mara Quint", "jacket", "red wool, torn hem", "12")
+    fact("map", "state", "intact")
+    fact("map", "state", "torn", "12")
+    fact("3", "time_of_day", "night")
+    fact("3", "weather", "rain")
+    fact("3", "screen_direction", "left-to-right")
+    kinds = {
+        "Juno Alvarez": "character",
+        "Tomas Reyes": "character",
+        "Mara Quint": "character",
+        "map": "prop",
+        "3": "scene",
+    }
+    return Ledger("natural", kinds=kinds, facts=facts, aliases={"Tomas Reyes": ["the skipper"]})
+
+
+# group -> (scene, violation, rule, control)
+NATURAL: dict[str, tuple[str, str, str, str]] = {
+    "first_name": (
+        "5",
+        "Juno hurries down the gangway in a navy coat.",
+        "attribute_mismatch",
+        "Juno hurries down the gangway, her yellow oilskin streaming.",
+    ),
+    "alias": (
+        "5",
+        "The skipper wraps a purple scarf around his throat.",
+        "attribute_mismatch",
+        "The skipper knots his green scarf.",
+    ),
+    "synonym": (
+        "5",
+        "Juno's red galoshes squeak on the wet deck.",
+        "attribute_mismatch",
+        "Juno's black wellies squeak on the wet deck.",
+    ),
+    "removal": (
+        "5",
+        "Juno has taken off her gloves and grips the rope.",
+        "attribute_mismatch",
+        "Juno takes off her gloves, then pulls them back on.",
+    ),
+    "negation": (
+        "5",
+        "Tomas wears a scarf, not the green one today but red.",
+        "attribute_mismatch",
+        "Tomas wears a scarf, not the red one today but green.",
+    ),
+    "absence_word": (
+        "5",
+        "Juno, gloveless, grips the rail.",
+        "attribute_mismatch",
+        "Tomas, clean-shaven as always, takes the helm.",
+    ),
+    "shape": ("5", "A bearded Reyes takes the helm.", "attribute_mismatch", "A bearded fisherman nods at Tomas."),
+    "length": (
+        "5",
+        "Juno's hair is cropped close to the scalp.",
+        "attribute_mismatch",
+        "Juno's long braid swings as she turns.",
+    ),
+    "relative_clause": (
+        "5",
+        "Tomas steps out. The scarf he knots against the wind is a deep crimson.",
+        "attribute_mismatch",
+        "The light that falls on Tomas's green scarf is red.",
+    ),
+    "possessed_state": (
+        "5",
+        "The hem of Mara's jacket is torn.",
+        "state_too_early",
+        "Mara's sleeve brushes the ripped sail.",
+    ),
+    "its_part": (
+        "5",
+        "Juno folds the map, its edge ripped.",
+        "state_too_early",
+        "Juno folds the map, its edges crisp.",
+    ),
+    "time_of_day": (
+        "3",
+        "Dawn light spills across the wet deck.",
+        "attribute_mismatch",
+        "Night rain drums on the roof.",
+    ),
+    "weather": (
+        "3",
+        "Juno squints under a blazing sun.",
+        "attribute_mismatch",
+        "Rain streams off Juno's oilskin in the dark.",
+    ),
+    "screen_direction": (
+        "3",
+        "Mara exits frame left, heading for the stern.",
+        "screen_direction_flip",
+        "Mara turns around and walks back right to left.",
+    ),
+    "must_not_synonym": (
+        "5",
+        "Juno checks her cellphone by the rail.",
+        "must_not_present",
+        "Juno lifts the receiver of an old payphone on the quay.",
+    ),
+    "pronoun": (
+        "5",
+        "Juno nods to a passing fisherman. Her boots are bright white.",
+        "attribute_mismatch",
+        "Juno nods to a passing fisherman. His boots are bright white.",
+    ),
+    "named_colour": (
+        "5",
+        "Juno's oilskin is a deep aubergine.",
+        "attribute_mismatch",
+        "Juno's oilskin is a sunflower yellow.",
+    ),
+}
+
+
+@pytest.mark.parametrize("group", list(NATURAL))
+def test_natural_prose_violation_and_control(group: str) -> None:
+    scene, violation, rule, control = NATURAL[group]
+    ledger = natural_ledger()
+    bad = check_text(ledger, scene, violation, "prompt", must_not=["mobile phones"])
+    good = check_text(ledger, scene, control, "prompt", must_not=["mobile phones"])
+    assert rule in {f.rule for f in bad}, [f.message for f in bad]
+    assert good == [], [f.message for f in good]
+    for f in bad:  # every finding points at its words and says how to fix them
+        assert f.evidence is not None and violation[f.evidence.start : f.evidence.end] == f.evidence.text
+        assert f.suggestion
+
+
+def test_a_state_on_a_part_is_fine_from_its_scene_and_first_names_need_a_capital() -> None:
+    ledger = natural_ledger()
+    assert check_text(ledger, "12", "The hem of Mara's jacket is torn.", "prompt") == []
+    # 'juno' in lower case is no name; a surname shared by two characters names neither.
+    assert check_text(ledger, "5", "The juno light falls on a navy coat.", "prompt") == []
+    ledger.kinds["Ana Alvarez"] = "character"
+    assert check_text(ledger, "5", "Alvarez hurries by in a navy coat.", "prompt") == []
+    assert {f.rule for f in check_text(ledger, "5", "Juno hurries by in a navy coat.", "prompt")} == {
+        "attribute_mismatch"
+    }
+
+
+def test_removal_finding_says_what_is_missing() -> None:
+    [f] = check_text(natural_ledger(), "5", "Juno squints at the chart, without her gloves.", "prompt")
+    assert f.entity == "Juno Alvarez" and f.expected == "grey wool" and f.found == "gloves"
+    assert f.suggestion == "show Juno Alvarez's gloves: grey wool"
+
+
+async def test_aliases_and_first_names_through_the_tools(tmp_path: Path) -> None:
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await preflight_production(c, "Alias Ferry")
+        await call(
+            c,
+            "continuity_set",
+            production=pid,
+            entity="Tomas Reyes",
+            kind="character",
+            attributes={"scarf": "green knit", "pronouns": "he/him"},
+            aliases=["the skipper"],
+        )
+        for prompt in (
+            "The skipper wraps a red scarf around his neck.",
+            "Reyes, red scarf knotted high, checks the gauges.",
+        ):
+            res = await call(c, "continuity_check_prompt", production=pid, prompt=prompt, scene="12")
+            [f] = [f for f in res["findings"] if f["rule"] != "must_missing"]  # the brief wants a lantern
+            assert (f["rule"], f["entity"], f["expected"]) == ("attribute_mismatch", "Tomas Reyes", "green knit")
+            assert prompt[f["evidence"]["start"] : f["evidence"]["end"]] == f["evidence"]["text"]
+            assert "green" in f["suggestion"]
+        ok = await call(
+            c,
+            "continuity_check_prompt",
+            production=pid,
+            prompt="The skipper knots his green scarf by the lantern.",
+            scene="12",
+        )
+        assert ok["findings"] == []
+
+
+async def test_must_not_near_synonym_by_the_offline_embedder(tmp_path: Path) -> None:
+    """'phones' is in no must-not lexicon group: only the MiniLM embedder links it to 'mobile phones'."""
+    async with Client(build_app(tmp_path, "production", "continuity").server) as c:
+        pid = await make_production(c, "Phone Ferry", kit="lumen-moss", must_not=["mobile phones"])
+        bad = await call(c, "continuity_check_prompt", production=pid, prompt="Two phones buzz on the chart table.")
+        [f] = bad["findings"]
+        assert f["rule"] == "must_not_present" and f["evidence"]["text"] == "phones"
+        assert "similar in meaning" in f["message"]
+        # Without the embedder the words alone do not see it, so the embedder is what caught it.
+        assert (
+            check_text(Ledger(pid), None, "Two phones buzz on the chart table.", "prompt", must_not=["mobile phones"])
+            == []
+        )
+        good = await call(c, "continuity_check_prompt", production=pid, prompt="No phones anywhere; Juno reads a map.")
+        assert good["findings"] == []

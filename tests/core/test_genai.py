@@ -379,9 +379,7 @@ async def test_retried_submit_reaches_the_fake_once_successfully(fake: FakeGemin
     assert len(fake.operations()) == 1  # the 429 created nothing
 
 
-async def test_lost_submit_reply_duplicates_unless_submit_options_are_used(
-    fake: FakeGemini, clients: GenAIClients
-) -> None:
+async def test_lost_submit_reply_duplicates_unless_paid_options_are_used(fake: FakeGemini, clients: GenAIClients) -> None:
     from google.genai import types
 
     # The backend accepted the job but the reply was lost (503): the default retry submits again.
@@ -391,19 +389,73 @@ async def test_lost_submit_reply_duplicates_unless_submit_options_are_used(
 
     fake.reset()
     fake.add_fault(":predictLongRunning", "status_after", status=503)
-    config = types.GenerateVideosConfig(http_options=clients.submit_http_options())
-    with pytest.raises(Exception) as info:
-        await clients.vertex().models.generate_videos(
-            model=VEO, source=types.GenerateVideosSource(prompt="once"), config=config
+    config = types.GenerateVideosConfig(http_options=clients.paid_http_options())
+
+    async def send(prompt: str) -> types.GenerateVideosOperation:
+        return await clients.vertex().models.generate_videos(
+            model=VEO, source=types.GenerateVideosSource(prompt=prompt), config=config
         )
-    assert clients.map_error(info.value).kind == "server_error"
+
+    with pytest.raises(GenerationError) as info:
+        await clients.send_paid(lambda: send("once"), backend="vertex", model=VEO)
+    assert info.value.kind == "server_error"
     assert len(fake.operations()) == 1  # one job, and the caller knows the outcome is uncertain
 
     fake.add_fault(":predictLongRunning", status=429, retry_delay_s=0.01)  # refused: safe to retry
-    await clients.vertex().models.generate_videos(
-        model=VEO, source=types.GenerateVideosSource(prompt="again"), config=config
-    )
+    await clients.send_paid(lambda: send("again"), backend="vertex", model=VEO)
     assert len(fake.operations()) == 2
+    assert len(fake.requests_to(":predictLongRunning")) == 3
+
+
+@pytest.mark.parametrize("transport", ["auto", "httpx"])
+@pytest.mark.parametrize("fault", ["close_after", "reset_after", "slow_after"])
+async def test_a_paid_call_makes_one_attempt_whatever_the_transport_fault(
+    fake: FakeGemini, transport: str, fault: str
+) -> None:
+    # With retry options, google-genai retries dropped/reset connections and timeouts whatever the
+    # status codes: paid_http_options must make it one attempt, on aiohttp and on httpx.
+    from google.genai import types
+
+    clients = GenAIClients(make_settings(fake, timeout_s=0.5, transport=transport))
+    fake.add_fault(":predictLongRunning", fault, delay_s=2.0, times=None)
+    config = types.GenerateVideosConfig(http_options=clients.paid_http_options(), labels={"studio-job": "vj_1"})
+
+    async def send() -> types.GenerateVideosOperation:
+        return await clients.vertex().models.generate_videos(
+            model=VEO, source=types.GenerateVideosSource(prompt="once"), config=config
+        )
+
+    try:
+        with pytest.raises(GenerationError) as info:
+            await clients.send_paid(send, backend="vertex", model=VEO)
+    finally:
+        await clients.aclose()
+    assert info.value.kind == ("timeout" if fault == "slow_after" else "connection_lost"), str(info.value)
+    assert fake.paid_by_label("video") == {"vj_1": 1}
+
+
+async def test_a_refused_connection_is_connection_error_and_nothing_was_sent() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clients = GenAIClients(
+        GenAISettings(vertex_api_key=VERTEX_KEY, vertex_base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    )
+    from google.genai import types
+
+    try:
+        with pytest.raises(Exception) as info:
+            await clients.vertex().models.generate_videos(
+                model=VEO,
+                source=types.GenerateVideosSource(prompt="x"),
+                config=types.GenerateVideosConfig(http_options=clients.paid_http_options()),
+            )
+    finally:
+        await clients.aclose()
+    error = clients.map_error(info.value)
+    assert error.kind == "connection_error" and "nothing was sent" in str(error)
 
 
 async def test_key_echoed_by_the_server_is_scrubbed(fake: FakeGemini, clients: GenAIClients) -> None:

@@ -161,11 +161,14 @@ async def test_same_request_returns_the_job_and_retakes_are_deliberate(
 async def test_a_client_that_times_out_and_retries_submits_once(fake: FakeGemini, tmp_path: Path) -> None:
     # Over HTTP, where the client's read timeout is real: it gives up (and cancels its request) while the
     # server is still submitting; the server finishes the submit anyway and the retry gets the same job.
-    fake.add_fault(":predictLongRunning", "delay", delay_s=3.0)
     server = start_http_server(make_workdir(tmp_path / "work"), **genai_env(fake.url))
     try:
         async with server.client() as client:
             pid = await veo_production(client, "Veo Retry")
+            # A first job warms the server up (google.genai imported, client built, both before a job is
+            # recorded), so that the client's timeout below lands in the submit itself.
+            await call(client, "video_generate", {"production": pid, "shot": "1/1"})
+            fake.add_fault(":predictLongRunning", "delay", delay_s=3.0)
             args = {"production": pid, "shot": "1/2", "duration_s": 6}
             with pytest.raises(MCPError, match="timed out"):
                 await client.call_tool("video_generate", args, read_timeout_seconds=0.5)
@@ -173,11 +176,13 @@ async def test_a_client_that_times_out_and_retries_submits_once(fake: FakeGemini
             assert retried["reused"] and retried["status"] in ("submitting", "pending")
             done = await wait_final(client, retried["id"])
             assert done["status"] == "done"
-            assert len((await call(client, "video_jobs", {"production": pid}))["jobs"]) == 1
+            assert len((await call(client, "video_jobs", {"production": pid}))["jobs"]) == 2
     finally:
         stop(server.proc)
-    assert len(fake.requests_to(":predictLongRunning")) == 1
-    assert len(fake.operations()) == 1
+    paid = fake.paid_by_label("video")
+    assert paid[retried["id"]] == 1 and sorted(paid.values()) == [1, 1]  # the warm-up, and this one once
+    assert len(fake.requests_to(":predictLongRunning")) == 2
+    assert len(fake.operations()) == 2
 
 
 # --------------------------------------------------------------------------- faults

@@ -24,13 +24,20 @@ def run_doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_doctor_reports_every_piece_and_masks_secrets(tmp_path: Path) -> None:
-    secrets = {"STUDIO_CHROMA_TOKEN": "chroma-secret-123", "GEMINI_API_KEY": "AIzaSyFAKEKEYFORDOCTOR000000000000000"}
+    secrets = {
+        "STUDIO_CHROMA_TOKEN": "chroma-secret-123",
+        "GEMINI_API_KEY": "AIzaSyFAKEKEYFORDOCTOR000000000000000",
+        "STUDIO_HTTP_AUTH_TOKENS": "bearer-secret-for-doctor-0001,bearer-secret-for-doctor-0002",
+        "STUDIO_HTTP_OAUTH_CLIENT_SECRET": "introspection-secret-for-doctor",
+    }
     done = run_doctor(tmp_path, **secrets)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
     for secret in secrets.values():
         assert secret not in out
     assert "chroma_token = ***" in done.stdout
+    assert "http_auth_tokens = *** (2)" in done.stdout
+    assert "[ok  ] HTTP auth: bearer tokens" in done.stdout
     assert "[ok  ] data directory" in done.stdout
     assert "[ok  ] chroma: embedded" in done.stdout
     assert "[ok  ] embedder: minilm/all-MiniLM-L6-v2, 384 dimensions" in done.stdout

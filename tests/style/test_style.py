@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -176,6 +177,7 @@ BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("style_ingest", {"kit": "bad", "paths": ["/etc/hostname"]}, "outside the allowed roots"),
     ("style_ingest", {"kit": "bad", "paths": ["bad-inputs/escape.md"]}, "outside the allowed roots"),
     ("style_ingest", {"kit": "bad", "paths": ["bad-inputs/missing.md"]}, "does not exist"),
+    ("style_ingest", {"kit": "bad", "paths": ["bad-inputs/" + "n" * 300 + ".md"]}, "cannot be read"),
     ("style_ingest", {"kit": "bad", "paths": ["many-files"]}, "more than"),
     ("style_ingest", {"kit": "bad", "text": "hi", "title": "t", "kind": "poster"}, "kind"),
     ("style_search", {"query": "coat", "k": 0}, "out of range"),
@@ -265,12 +267,14 @@ async def test_interrupted_ingest_leaves_no_half_indexed_file(tmp_path: Path) ->
     async with Client(stdio_params(tmp_path, data)) as client:
         first = result_data(await client.call_tool("style_ingest", {"kit": "crash", "paths": ["bible.md"]}))
     page.write_text(new)
+    lease = {"STUDIO_INGEST_LEASE_S": "1"}  # the dead writer's journal rows are settleable a second after it died
     with pytest.raises(Exception):  # noqa: B017 - the server dies mid-call; the client sees the pipe close
         # Small write batches, so the crash falls between two of them.
-        crash = {"STUDIO_TEST_CRASH_AT": "style.mid_upsert", "STUDIO_INGEST_WRITE_BATCH": "2"}
+        crash = {"STUDIO_TEST_CRASH_AT": "style.mid_upsert", "STUDIO_INGEST_WRITE_BATCH": "2", **lease}
         async with Client(stdio_params(tmp_path, data, **crash)) as client:
             await client.call_tool("style_ingest", {"kit": "crash", "paths": ["bible.md"]})
-    async with Client(stdio_params(tmp_path, data)) as client:
+    await anyio.sleep(1.5)
+    async with Client(stdio_params(tmp_path, data, **lease)) as client:
         kits = result_data(await client.call_tool("style_kits", {}))["kits"]
         [info] = [k for k in kits if k["kit"] == "crash"]
         assert info["chunks"] == first["sources"][0]["chunks"]  # the old version, whole

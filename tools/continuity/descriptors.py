@@ -5,24 +5,31 @@ Two descriptions disagree on a dimension when both name it and their families do
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from tools.continuity import vocabulary as v
 
 Dims = dict[str, frozenset[str]]
 
-_TABLES: list[tuple[str, dict[str, frozenset[str]]]] = [
-    ("colour", v.COLOURS),
-    ("side", v.SIDES),
-    ("part", v.BODY_PARTS),
-    ("length", v.LENGTHS),
-    *[(f"state:{axis}", table) for axis, table in v.STATE_AXES.items()],
-]
+
+@functools.cache
+def _tables() -> list[tuple[str, dict[str, frozenset[str]]]]:
+    # Built on first use: the named-colour table needs CIELAB (scikit-image), never loaded at start-up.
+    return [
+        ("colour", v.colour_table()),
+        ("side", v.SIDES),
+        ("part", v.BODY_PARTS),
+        ("length", v.LENGTHS),
+        ("presence", v.PRESENCE),
+        *[(f"state:{axis}", table) for axis, table in v.STATE_AXES.items()],
+    ]
 
 
+@functools.cache
 def word_dims(word: str) -> Dims:
     out: Dims = {}
-    for dim, table in _TABLES:
+    for dim, table in _tables():
         fams = v.families(word, table)
         if fams:
             out[dim] = fams
@@ -35,9 +42,15 @@ def is_descriptive(word: str) -> bool:
 
 def dims_of(words: Iterable[str]) -> Dims:
     out: dict[str, set[str]] = {}
+    implied: set[str] = set()
     for word in words:
         for dim, fams in word_dims(word).items():
+            if dim == "length" and word in v.IMPLIED_LENGTH:
+                implied |= fams  # a braid has some length; 'long' or 'short' said outright wins
+                continue
             out.setdefault(dim, set()).update(fams)
+    if implied and "length" not in out:
+        out["length"] = implied
     return {d: frozenset(f) for d, f in out.items()}
 
 
@@ -61,7 +74,14 @@ def lex_words(value: str, own_noun: str | None) -> set[str]:
 
 
 def value_dims(value: str, own_noun: str | None, lex_vocab: set[str]) -> Dims:
-    dims = dims_of(value_words(value))
+    words = value_words(value)
+    dims = dims_of([w for w in words if w not in ("present", "absent")])
+    dims.pop("presence", None)
+    if own_noun in v.REMOVABLE:
+        # 'clean-shaven', 'none' -> the thing is absent; any other value -> it is there to be seen.
+        low = " ".join(words)
+        none = any(w in v.NONE_VALUES for w in words) or any(" " in n and n in low for n in v.NONE_VALUES)
+        dims["presence"] = frozenset({"absent" if none else "present"})
     lex = lex_words(value, own_noun) & lex_vocab
     if lex:
         dims["lex"] = frozenset(lex)

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import BackgroundTask, Migration, StudioContext, client_roots
+from core import BackgroundTask, ClientRoots, Migration, StudioContext, root_paths
 from tools.continuity.judge import Judge
 from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
@@ -26,11 +25,11 @@ from tools.continuity.models import (
     ContinuitySetResult,
     PromptCheck,
 )
-from tools.continuity.prompt_check import PromptChecker
+from tools.continuity.prompt_check import PromptChecker, TextEmbedder
 from tools.continuity.report import MIGRATIONS as REPORT_MIGRATIONS
 from tools.continuity.report import FindingStore
 from tools.production import ProductionService
-from tools.style import StyleService
+from tools.style import StyleService, make_embedder
 
 MIGRATIONS = [*LEDGER_MIGRATIONS, *REPORT_MIGRATIONS]
 
@@ -59,6 +58,14 @@ Review the continuity of production {production!r}.
 """
 
 
+def offline_embedder(context: StudioContext, kits: StyleService) -> TextEmbedder:
+    """The embedder for must-not near-synonyms: the kits' own when it is the offline MiniLM (one model in
+    memory), else a MiniLM of our own (never a paid embedding call per preflight). Loaded on first use."""
+    if kits.embedder.name.startswith(("minilm/", "chroma-onnx/")):
+        return kits.embedder
+    return make_embedder("minilm", context.genai, "")
+
+
 class ContinuityFamily:
     name = "continuity"
     migrations: Sequence[Migration] = MIGRATIONS
@@ -69,7 +76,7 @@ class ContinuityFamily:
         self.ledger = LedgerService(context, productions)
         self.findings = FindingStore(context)
         judge = Judge(context, self.findings)
-        self.preflight = PromptChecker(self.findings, judge)
+        self.preflight = PromptChecker(self.findings, judge, offline_embedder(context, kits))
         self.media = MediaChecker(productions, kits, self.ledger, self.findings, judge)
 
     def register(self, server: MCPServer[Any]) -> None:
@@ -102,9 +109,16 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         references: Annotated[
             list[str], Field(description="Asset ids of reference material (character sheets, approved frames).")
         ] = [],  # noqa: B006
+        aliases: Annotated[
+            list[str],
+            Field(
+                description="Other names the text may use for the entity, e.g. ['the skipper', 'Tom']; added, never "
+                "removed. A character's first name and surname count by default."
+            ),
+        ] = [],  # noqa: B006
     ) -> ContinuitySetResult:
         """Record continuity facts about an entity. Append-only: earlier facts stay in the history."""
-        return await service.set(production, entity, kind, attributes, from_scene, note, references)
+        return await service.set(production, entity, kind, attributes, from_scene, note, references, aliases)
 
     @server.tool()
     async def continuity_get(
@@ -148,7 +162,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
     @server.tool()
     async def continuity_check_media(
         production: Annotated[str, Field(description="Production id or name.")],
-        ctx: Context,
+        offered_roots: ClientRoots,
         asset: Annotated[str | None, Field(description="Asset id of the clip or image to check.")] = None,
         path: Annotated[str | None, Field(description="Or a video/image file (imported as an asset).")] = None,
         shot: Annotated[str | None, Field(description="Shot '<scene>/<number>' (default: the asset's shot).")] = None,
@@ -167,7 +181,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         palette shifts and flicker; the kit's brand palette; the shot's entity reference images; and the
         transition from the previous approved shot. Weight-free (PyAV, scikit-image); judge=true adds
         Gemini's multimodal judgment (findings with source 'gemini')."""
-        roots = [*context.roots, *await client_roots(ctx)]
+        roots = [*context.roots, *root_paths(offered_roots)]
         return await family.media.check(production, asset, path, shot, against, roots, judge=judge)
 
     @server.tool()

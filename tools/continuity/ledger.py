@@ -4,6 +4,9 @@ A fact is (entity, attribute, value, from_scene). As of scene S an attribute's v
 fact whose from_scene <= S in natural scene order ('2' < '10' < '10a'; None = from the start);
 among facts for the same from_scene, the one set last. Facts are never updated or deleted: a
 value of '' ends an attribute from a scene on.
+
+Aliases ('the skipper' for 'Tomas Reyes') are stored the same way: append-only, one row each. A
+character with a full name is also known by its first name and surname unless another entity shares them.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 import anyio
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from core import Migration, NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity.models import (
     ENTITY_KINDS,
+    Alias,
     ContinuityGetResult,
     ContinuitySetResult,
     EntityHistory,
@@ -43,10 +49,43 @@ MIGRATIONS = [
             asset TEXT NOT NULL, from_scene TEXT, note TEXT, created_at TEXT NOT NULL);
         """,
     ),
+    Migration(
+        id="continuity-002-aliases",
+        sql="""
+        CREATE TABLE continuity_aliases (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
+            alias TEXT NOT NULL COLLATE NOCASE, note TEXT, created_at TEXT NOT NULL);
+        CREATE INDEX continuity_aliases_entity ON continuity_aliases (production, entity);
+        """,
+    ),
 ]
 MAX_NAME = 100
 MAX_VALUE = 500
 MAX_ATTRIBUTES = 50
+MAX_ALIASES = 20
+# Words of a full name that name nobody on their own ('Captain Ode Brandt' is not 'Captain').
+TITLES = set(
+    "mr mrs ms miss mx dr doctor sir dame lord lady captain capt officer detective sergeant sgt inspector "
+    "professor prof father mother sister brother aunt uncle old young little big the of de da van von la le".split()
+)
+
+
+class AliasInput(BaseModel):
+    """The aliases of one continuity_set call, validated."""
+
+    aliases: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]] = Field(
+        default_factory=list, max_length=MAX_ALIASES
+    )
+
+
+def _alias_problem(loc: tuple[int | str, ...], msg: str) -> str:
+    """'alias 2: String should have at least 1 character' from a pydantic error location."""
+    where = f"alias {int(loc[1]) + 1}" if len(loc) > 1 and isinstance(loc[1], int) else "aliases"
+    return f"{where}: {msg}"
+
+
+def _name_parts(name: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9'’-]+", name)
 
 
 def scene_le(a: str | None, b: str | None) -> bool:
@@ -64,11 +103,46 @@ class Ledger:
     kinds: dict[str, str] = field(default_factory=dict)  # entity (as first written) -> kind
     facts: list[Fact] = field(default_factory=list)  # in order set
     references: list[Reference] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # entity -> aliases set, in order set
+    alias_rows: list[Alias] = field(default_factory=list)
 
     def name(self, entity: str) -> str | None:
         """The stored spelling of an entity name, matched case-insensitively."""
         low = entity.strip().lower()
         return next((n for n in self.kinds if n.lower() == low), None)
+
+    def stored_aliases(self, entity: str) -> list[str]:
+        low = entity.lower()
+        return [a for n, names in self.aliases.items() if n.lower() == low for a in names]
+
+    def owner_of_alias(self, alias: str) -> str | None:
+        """The entity an alias (or a name) already denotes, case-insensitively."""
+        low = alias.strip().lower()
+        named = self.name(alias)
+        if named is not None:
+            return named
+        return next((n for n, names in self.aliases.items() if any(a.lower() == low for a in names)), None)
+
+    def name_part_aliases(self, entity: str) -> list[str]:
+        """A character's first name and surname ('Juno', 'Alvarez' of 'Juno Alvarez'), unless a title or
+        shared with another entity's name or aliases (two Alvarez siblings: 'Alvarez' names neither)."""
+        if self.kinds.get(entity) != "character":
+            return []
+        parts = _name_parts(entity)
+        if len(parts) < 2:
+            return []
+        taken: set[str] = set()
+        for other in self.kinds:
+            if other.lower() != entity.lower():
+                if self.kinds[other] == "character":  # 'Mara jacket' (wardrobe) is owned, not a namesake
+                    taken |= {p.lower() for p in _name_parts(other)}
+                taken |= {a.lower() for a in self.stored_aliases(other)}
+                taken |= {p.lower() for a in self.stored_aliases(other) for p in _name_parts(a)}
+        return [p for p in parts if p.lower() not in TITLES and p.lower() not in taken and len(p) > 1]
+
+    def all_aliases(self, entity: str) -> list[str]:
+        """Every other name of an entity: stored aliases first, then its name parts."""
+        return list(dict.fromkeys([*self.stored_aliases(entity), *self.name_part_aliases(entity)]))
 
     def scene_entities(self) -> list[str]:
         return [n for n, k in self.kinds.items() if k == "scene"]
@@ -96,6 +170,7 @@ class Ledger:
             attributes={a: f.value for a, f in sorted(live.items())},
             fact_ids=[f.id for f in sorted(live.values(), key=lambda f: int(f.id[1:]))],
             references=list(dict.fromkeys(refs)),
+            aliases=self.all_aliases(entity),
         )
 
     def states(self, scene: str | None, entities: Sequence[str] | None = None) -> list[EntityState]:
@@ -118,6 +193,7 @@ class Ledger:
             kind=self.kinds[entity],
             facts=self.facts_of(entity),
             references=[r for r in self.references if r.entity.lower() == entity.lower()],
+            aliases=[a for a in self.alias_rows if a.entity.lower() == entity.lower()],
         )
 
 
@@ -148,6 +224,12 @@ def _load(tx: Tx, production: str) -> Ledger:
                 note=row["note"],
                 created_at=row["created_at"],
             )
+        )
+    for row in tx.execute("SELECT * FROM continuity_aliases WHERE production = ? ORDER BY seq", (production,)):
+        entity = ledger.name(row["entity"]) or row["entity"]
+        ledger.aliases.setdefault(entity, []).append(row["alias"])
+        ledger.alias_rows.append(
+            Alias(entity=entity, alias=row["alias"], note=row["note"], created_at=row["created_at"])
         )
     return ledger
 
@@ -208,6 +290,7 @@ class LedgerService:
         from_scene: str | None,
         note: str | None,
         references: Sequence[str],
+        aliases: Sequence[str] = (),
     ) -> ContinuitySetResult:
         prod = await self.production(production)
         name = (entity or "").strip()
@@ -240,11 +323,21 @@ class LedgerService:
             if not ref:
                 raise StudioError("A reference asset id is empty: pass asset ids such as 'a_0123456789abcdef0123'.")
             await self._check_asset(prod.id, ref)
+        try:
+            alias_list = list(dict.fromkeys(AliasInput(aliases=list(aliases)).aliases))
+        except ValidationError as exc:
+            problem = "; ".join(_alias_problem(e["loc"], e["msg"]) for e in exc.errors())
+            raise StudioError(
+                f"Bad aliases ({problem}): pass up to {MAX_ALIASES} other names, each 1-{MAX_NAME} characters, "
+                "e.g. aliases=['the skipper', 'Tom']."
+            ) from None
+        if alias_list and kind == "scene":
+            raise StudioError("A scene entity takes no aliases: a scene is named by its scene, e.g. '12'.")
         note = note.strip() if note and note.strip() else None
         # Validation that needs the ledger and the writes share one transaction, so a concurrent set
         # cannot slip between them.
         return await anyio.to_thread.run_sync(
-            functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs)
+            functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs, alias_list)
         )
 
     async def _check_asset(self, production: str, asset: str) -> None:
@@ -261,6 +354,7 @@ class LedgerService:
         from_scene: str | None,
         note: str | None,
         refs: list[str],
+        aliases: list[str],
     ) -> ContinuitySetResult:
         with self._context.state.transaction() as tx:
             ledger = _load(tx, prod.id)
@@ -270,8 +364,15 @@ class LedgerService:
                     f"{existing!r} is already a {ledger.kinds[existing]} in production {prod.id!r}; an entity "
                     f"keeps its kind. Use kind={ledger.kinds[existing]!r}, or a different name for the {kind}."
                 )
-            if existing is not None and not values and not refs:
-                raise StudioError(f"Nothing to set on {existing!r}: pass attributes and/or references.")
+            if existing is not None and not values and not refs and not aliases:
+                raise StudioError(f"Nothing to set on {existing!r}: pass attributes, references and/or aliases.")
+            for alias in aliases:
+                holder = ledger.owner_of_alias(alias)
+                if holder is not None and holder.lower() != (existing or name).lower():
+                    raise StudioError(
+                        f"Alias {alias!r} already names {holder!r} in production {prod.id!r}: an alias must name "
+                        "one entity. Pick a different alias."
+                    )
             created = existing is None
             name = existing or name
             at = now_iso()
@@ -320,24 +421,47 @@ class LedgerService:
                     (prod.id, name, asset, scene, note, at),
                 )
                 added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
+            added_aliases: list[Alias] = []
+            have_aliases = {a.lower() for a in [name, *ledger.stored_aliases(name)]}
+            for alias in aliases:
+                if alias.lower() in have_aliases:
+                    continue  # already known: a retried call adds nothing
+                have_aliases.add(alias.lower())
+                tx.execute(
+                    "INSERT INTO continuity_aliases (production, entity, alias, note, created_at) VALUES (?,?,?,?,?)",
+                    (prod.id, name, alias, note, at),
+                )
+                added_aliases.append(Alias(entity=name, alias=alias, note=note, created_at=at))
             state = _load(tx, prod.id).state(name, scene)
+            args: dict[str, Any] = {
+                "entity": name,
+                "kind": kind,
+                "attributes": values,
+                "from_scene": scene,
+                "note": note,
+                "references": refs,
+            }
+            detail = {"facts": len(facts), "references": len(added_refs)}
+            if aliases:  # events of calls without aliases read as before
+                args["aliases"] = aliases
+                detail["aliases"] = len(added_aliases)
             self._productions.record_event(
                 prod.id,
                 "continuity_set",
-                {
-                    "entity": name,
-                    "kind": kind,
-                    "attributes": values,
-                    "from_scene": scene,
-                    "note": note,
-                    "references": refs,
-                },
+                args,
                 "ok",
-                {"facts": len(facts), "references": len(added_refs)},
+                detail,
                 tx=tx,
             )
         return ContinuitySetResult(
-            production=prod.id, entity=name, kind=kind, created=created, facts=facts, references=added_refs, state=state
+            production=prod.id,
+            entity=name,
+            kind=kind,
+            created=created,
+            facts=facts,
+            references=added_refs,
+            aliases=added_aliases,
+            state=state,
         )
 
     async def get(

@@ -234,5 +234,19 @@ def _finding(finding: Finding) -> FindingIn:
         rule=finding.rule,
         found=finding.message,
         time_s=finding.time_s,
-        evidence=f"at {finding.time_s:.2f} s" if finding.time_s is not None else None,
+        evidence=_evidence(finding),
+        suggestion=finding.fix or None,
     )
+
+
+def _evidence(finding: Finding) -> str | None:
+    """Where to look: the time range and, for video, the native frame numbers."""
+    if finding.time_s is None:
+        return None
+    start = finding.start_s if finding.start_s is not None else finding.time_s
+    end = finding.end_s if finding.end_s is not None else finding.time_s
+    where = f"at {finding.time_s:.2f} s" if start == end else f"from {start:.2f} s to {end:.2f} s"
+    if finding.frames is not None:
+        first, last = finding.frames
+        where += f", frame {first}" if first == last else f", frames {first}-{last}"
+    return where

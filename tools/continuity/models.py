@@ -60,6 +60,18 @@ class EntityState(BaseModel):
     attributes: dict[str, str]
     fact_ids: list[str] = Field(description="The facts that give these values.")
     references: list[str] = Field(default_factory=list, description="Asset ids of reference material.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names the prompt checks link to this entity: those set with continuity_set(aliases=...) "
+        "and, for a character with a full name, its first name and surname.",
+    )
+
+
+class Alias(BaseModel):
+    entity: str
+    alias: str
+    note: str | None = None
+    created_at: str
 
 
 class EntityHistory(BaseModel):
@@ -67,6 +79,7 @@ class EntityHistory(BaseModel):
     kind: str
     facts: list[Fact] = Field(description="Every fact ever set, superseded ones included, in order set.")
     references: list[Reference]
+    aliases: list[Alias] = Field(default_factory=list, description="Aliases set, in order set.")
 
 
 class ContinuitySetResult(BaseModel):
@@ -76,6 +89,7 @@ class ContinuitySetResult(BaseModel):
     created: bool = Field(description="True when this call created the entity.")
     facts: list[Fact] = Field(description="The facts this call added.")
     references: list[Reference] = Field(description="The references this call attached.")
+    aliases: list[Alias] = Field(default_factory=list, description="The aliases this call added.")
     state: EntityState = Field(description="The entity as of from_scene after this call.")
 
 

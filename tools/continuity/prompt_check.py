@@ -2,27 +2,76 @@
 the ledger as of the shot's scene, the brief and the neighbouring shots, with the findings stored.
 
 Callers pass what they already hold (the production, its ledger, the shot): nothing is read twice.
+With an offline embedder, the brief's must-not items are also matched by meaning (a cellphone for
+'mobile phones'): the vectors are computed first, with a timeout, and handed to the pure rules.
 """
 
 from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from typing import Protocol
+
+import anyio
 
 from core import StudioError
 from tools.continuity.judge import Judge
 from tools.continuity.ledger import Ledger, LedgerService
 from tools.continuity.models import PromptCheck
-from tools.continuity.preflight import check_text
+from tools.continuity.preflight import Similar, check_text, similarity_inputs
 from tools.continuity.report import FindingStore
 from tools.production import Production, Shot
 
 MAX_PROMPT = 20_000
+# The first use loads the model (seconds, more on a busy machine); past this the check goes on without it.
+EMBED_TIMEOUT_S = 90.0
+_CACHE = 4096  # vectors kept (texts recur: the brief's items, a shot's phrases across re-checks)
+
+
+class TextEmbedder(Protocol):
+    """The style family's offline embedder, as the preflight uses it: texts -> unit vectors."""
+
+    name: str
+
+    async def embed(self, texts: list[str]) -> list[list[float]]: ...
 
 
 class PromptChecker:
     """Preflight of shots and prompts; handed to the generation family as `preflight`."""
 
-    def __init__(self, findings: FindingStore, judge: Judge) -> None:
+    def __init__(self, findings: FindingStore, judge: Judge, embedder: TextEmbedder | None = None) -> None:
         self._findings = findings
         self._judge = judge
+        self._embedder = embedder
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    async def _similar(self, text: str, must_not: list[str], notes: list[str]) -> Similar | None:
+        """Vectors for the must-not items and the text's noun phrases, as a lookup for the pure rules; None
+        (with a note) when there is no embedder or it fails."""
+        if self._embedder is None or not must_not:
+            return None
+        texts = list(dict.fromkeys(similarity_inputs(text, must_not)))
+        todo = [t for t in texts if t not in self._vectors]
+        try:
+            if todo:
+                with anyio.fail_after(EMBED_TIMEOUT_S):
+                    vectors = await self._embedder.embed(todo)
+                for t, vec in zip(todo, vectors, strict=True):
+                    self._vectors[t] = vec
+                while len(self._vectors) > _CACHE:
+                    self._vectors.popitem(last=False)
+        except (TimeoutError, StudioError) as exc:
+            reason = "it timed out" if isinstance(exc, TimeoutError) else str(exc)
+            notes.append(
+                f"The must-not items were matched by words only: the offline embedder is unavailable ({reason})."
+            )
+            return None
+        known = dict(self._vectors)
+
+        def similar(batch: list[str]) -> list[list[float]]:
+            return [known[t] for t in batch]
+
+        return similar
 
     def validate(self, shot: str | None, prompt: str | None, judge: bool) -> None:
         """Refuse a request that cannot be checked, before anything is read."""
@@ -63,15 +112,21 @@ class PromptChecker:
         text = prompt if prompt is not None else (shot.description if shot else "")
         field = "prompt" if prompt is not None else "description"
         scene_shots = prod.scenes.get(scene, []) if scene else []
-        findings = check_text(
-            ledger,
-            scene,
-            text,
-            field,
-            shot=shot,
-            scene_shots=scene_shots,
-            must=prod.brief.must,
-            must_not=prod.brief.must_not,
+        similar = await self._similar(text, list(prod.brief.must_not), notes)
+        # Pure CPU, but the first call builds the lexicons (CIELAB colour families): off the event loop.
+        findings = await anyio.to_thread.run_sync(
+            functools.partial(
+                check_text,
+                ledger,
+                scene,
+                text,
+                field,
+                shot=shot,
+                scene_shots=scene_shots,
+                must=prod.brief.must,
+                must_not=prod.brief.must_not,
+                similar=similar,
+            )
         )
         if not judge and self._judge.available:
             notes.append("Gemini is configured: pass judge=true to add its judgment to the deterministic rules.")

@@ -2,12 +2,17 @@
 
 Every table maps a surface word to one or more canonical families; two descriptions agree on a
 dimension when their families intersect ('crimson' {red} ~ 'red' {red}; 'teal' {blue, green} ~ 'blue').
+The large tables (named colours, item synonyms, time and weather phrases, must-not groups) are data in
+`tools/continuity/lexicon/`; the short ones that encode grammar stay here.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+
+from tools.continuity import lexicon
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 
@@ -52,6 +57,7 @@ def _table(groups: dict[str, str]) -> dict[str, frozenset[str]]:
     return {word: frozenset(families) for word, families in out.items()}
 
 
+# The hand-kept colour words (hair colours included); `colour_table()` adds the named-colour lexicon.
 COLOURS = _table(
     {
         "red": "crimson scarlet vermilion ruby cherry maroon burgundy wine oxblood cardinal brick carmine blood-red "
@@ -71,6 +77,16 @@ COLOURS = _table(
         "blonde": "blond fair flaxen platinum golden towheaded sandy strawberry-blonde",
     }
 )
+
+
+@functools.cache
+def colour_table() -> dict[str, frozenset[str]]:
+    """Every colour word -> its families: the hand-kept words, united with the named colours (by CIELAB)."""
+    out = {word: set(fams) for word, fams in COLOURS.items()}
+    for name, fams in lexicon.colour_families().items():
+        out.setdefault(name, set()).update(fams)
+    return {word: frozenset(fams) for word, fams in out.items()}
+
 
 SIDES = _table({"left": "", "right": ""})
 BODY_PARTS = _table(
@@ -96,16 +112,37 @@ BODY_PARTS = _table(
 )
 LENGTHS = _table(
     {
-        "short": "cropped close-cropped buzzed buzz-cut shaved bob bobbed pixie crew-cut",
-        "medium": "shoulder-length chin-length mid-length",
-        "long": "flowing waist-length lengthy",
+        "short": "cropped close-cropped buzzed buzz-cut shaved shorn crop bob bobbed pixie crew-cut cropped-short "
+        "close-shaved",
+        "medium": "shoulder-length chin-length mid-length bob bobbed",
+        "long": "flowing waist-length lengthy hip-length braid braids braided plait plaits plaited ponytail "
+        "pigtails bun topknot tresses mane",
     }
 )
+# Hairstyles that imply a length (a braid is medium or long), unless a length is said outright.
+for _word in "braid braids braided plait plaits plaited ponytail pigtails bun topknot".split():
+    LENGTHS[_word] = frozenset({"medium", "long"})
+IMPLIED_LENGTH = set("braid braids braided plait plaits plaited ponytail pigtails bun topknot bob bobbed crop".split())
+# Phrases after a noun that give a length ('falls past her shoulders'); '*' is any one word.
+LENGTH_PHRASES: dict[str, str] = {
+    "past * shoulders": "long",
+    "below * shoulders": "long",
+    "to * waist": "long",
+    "down * back": "long",
+    "small of * back": "long",
+    "to * hips": "long",
+    "to * shoulders": "medium",
+    "at * shoulders": "medium",
+    "to * chin": "medium short",
+    "to * scalp": "short",
+    "above * ears": "short",
+}
+PRESENCE = _table({"present": "", "absent": ""})
 STATE_AXES: dict[str, dict[str, frozenset[str]]] = {
     "damage": _table(
         {
             "intact": "whole pristine undamaged unbroken new unworn untorn",
-            "torn": "ripped tattered shredded frayed tear rip slashed",
+            "torn": "ripped tattered shredded frayed tear rip slashed split ragged holed rent gash",
             "broken": "shattered cracked smashed snapped splintered",
             "mended": "repaired patched stitched darned",
             "burnt": "burned charred scorched singed",
@@ -124,57 +161,43 @@ STATE_AXES: dict[str, dict[str, frozenset[str]]] = {
     ),
     "fill": _table({"empty": "", "full": "filled"}),
 }
-TIMES = _table(
-    {
-        "dawn": "daybreak sunrise first-light morning",
-        "day": "daytime daylight midday noon afternoon morning sunlit",
-        "dusk": "sunset twilight evening golden-hour sundown",
-        "night": "nighttime night-time midnight moonlit moonlight evening starlit",
-    }
-)
-WEATHERS = _table(
-    {
-        "rain": "rainy raining rainfall drizzle drizzling downpour storm stormy showers",
-        "snow": "snowy snowing snowfall blizzard sleet",
-        "fog": "foggy mist misty haze hazy",
-        "clear": "sunny cloudless bright",
-        "overcast": "cloudy grey-sky clouded",
-        "storm": "stormy thunder thunderstorm lightning gale",
-    }
-)
-DIRECTIONS = _table(
-    {
-        "ltr": "left-to-right l-r l2r left-right eastward frame-right screen-right",
-        "rtl": "right-to-left r-l r2l right-left westward frame-left screen-left",
-    }
-)
+
+
+def _phrase_table(entries: dict[str, str]) -> dict[str, frozenset[str]]:
+    return {phrase: frozenset(fams.split()) for phrase, fams in entries.items()}
+
+
+_SCENE_WORDS = lexicon.load("scene_words")
+TIMES = _phrase_table({"morning": "dawn day", **_SCENE_WORDS["times"]})
+WEATHERS = _phrase_table({"bright": "clear", **_SCENE_WORDS["weathers"]})
+DIRECTIONS = _phrase_table(_SCENE_WORDS["directions"])
+TIME_SKIP = set(_SCENE_WORDS["time_skip"].split())  # too common in prose to date a shot
+WEATHER_SKIP = set(_SCENE_WORDS["weather_skip"].split())
 
 # Attribute nouns: a key (or its synonyms) the text names; the first word of each group is the head.
-NOUN_GROUPS: dict[str, str] = {
-    "jacket": "jacket coat parka anorak blazer overcoat raincoat peacoat windbreaker trenchcoat trench cardigan",
-    "hair": "hair haired hairdo hairstyle",
-    "eyes": "eyes eye eyed",
-    "scar": "scar scars scarred",
-    "tattoo": "tattoo tattoos tattooed",
-    "hat": "hat cap beanie beret",
-    "shirt": "shirt blouse tee t-shirt",
-    "trousers": "trousers pants slacks",
-    "scarf": "scarf shawl",
-    "dress": "dress gown frock",
-    "boots": "boots boot",
-    "shoes": "shoes shoe sneakers trainers",
-    "glasses": "glasses spectacles specs",
-    "bag": "bag satchel backpack rucksack",
-    "beard": "beard bearded stubble",
-    "gloves": "gloves glove",
-    "car": "car sedan automobile",
-    "van": "van",
-    "truck": "truck lorry pickup",
-    "boat": "boat ferry launch",
-    "lantern": "lantern lamp",
-    "map": "map chart",
+_ITEMS = lexicon.load("items")
+NOUN_GROUPS: dict[str, str] = dict(_ITEMS["heads"])
+KEY_HEADS: dict[str, str] = dict(_ITEMS["keys"])  # attribute keys that name a head in other words
+REMOVABLE = set(_ITEMS["removable"].split())
+# Parts of a thing ('hem' of a jacket): their state is the thing's; '*' = a part of anything.
+PARTS: dict[str, frozenset[str]] = {part: frozenset(wholes.split()) for part, wholes in _ITEMS["parts"].items()}
+TRANSPARENT = set(_ITEMS["transparent"].split())  # 'the colour of her coat': the predicate is the coat's
+STATE_NOUNS: dict[str, str] = dict(_ITEMS["state_nouns"])  # 'a tear along the hem': torn
+_PRESENCE = lexicon.load("presence")
+# 'gloveless' -> ({'gloves'}, 'absent'); 'shaved head' -> ({'hair'}, 'short')
+MARKERS: dict[str, tuple[frozenset[str], str]] = {
+    phrase: (frozenset(heads.split()), word) for phrase, (heads, word) in _PRESENCE["markers"].items()
 }
+NONE_VALUES = set(_PRESENCE["none_values"].split())
+PERFECT_REMOVAL = [tuple(p.split()) for p in _PRESENCE["perfect_removal"].split("|")]
+PERFECT_AUX = set(_PRESENCE["perfect_auxiliaries"].split())
+ABSENCE_WORDS = set(_PRESENCE["absence_words"].split())
+NOT_WEARING = [tuple(p.split()) for p in _PRESENCE["not_wearing"].split("|")]
+MUST_NOT_GROUPS: list[list[str]] = [g.split("|") for g in lexicon.load("must_not")["groups"]]
 NOUNS: dict[str, str] = {w: head for head, words in NOUN_GROUPS.items() for w in words.split()}
+for _verb in _ITEMS.get("verb_forms", "").split():
+    NOUNS[_verb] = _verb  # 'a buoy bobs': a verb, not the plural of the hair noun 'bob'
+
 
 # Keys that describe the entity itself rather than name a part of it.
 DESCRIPTOR_KEYS = {
@@ -329,6 +352,8 @@ def families(word: str, table: dict[str, frozenset[str]]) -> frozenset[str]:
         return table[word]
     if word.replace("-", "") in table:
         return table[word.replace("-", "")]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word[:-1] in table:
+        return table[word[:-1]]
     out: set[str] = set()
     if "-" in word:
         for part in word.split("-"):
@@ -338,10 +363,11 @@ def families(word: str, table: dict[str, frozenset[str]]) -> frozenset[str]:
 
 def phrase_families(text: str, table: dict[str, frozenset[str]]) -> frozenset[str]:
     """Families named anywhere in a short value such as 'night' or 'just before dawn'."""
-    low = text.lower()
+    low = " ".join(re.findall(r"[a-z0-9'-]+", text.lower()))
     out: set[str] = set()
     for phrase, fams in table.items():
-        if " " not in phrase and "-" in phrase and phrase.replace("-", " ") in low:
+        spaced = phrase.replace("-", " ")
+        if (" " in phrase or "-" in phrase) and re.search(rf"\b{re.escape(spaced)}\b", low.replace("-", " ")):
             out |= fams
     for tok in tokenize(text):
         out |= families(tok.low, table)

@@ -1,26 +1,34 @@
 """`image_generate`: one still (storyboard frame, character sheet, reference) as a production asset.
 
 Gemini native image output (Developer API) when a Gemini key is set, else Imagen on Vertex AI. The
-estimate is committed against the budget before the call and settled (or released) after it; the
-call is retried only on 429, so a lost answer is never paid for twice. Images are quick, so this is
-one synchronous call, not a job.
+estimate is committed against the budget before the call and settled (or released) after it. The
+call is paid: one SDK attempt, retried only on 429, so a lost answer is never paid for twice; after a
+lost answer (connection dropped or reset, timeout, 5xx) the estimate stays committed, because the
+image may have been billed, and the error says so. Images are quick, so this is one synchronous
+call, not a job.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
 from core import StudioContext, StudioError
-from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked
+from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked, may_have_been_processed
 from tools.continuity import LedgerService
 from tools.generation import pricing
 from tools.generation.models import GroundedPrompt, ImageResult
 from tools.generation.prompting import build_prompt
 from tools.production import ProductionService
 from tools.style import StyleService
+
+if TYPE_CHECKING:
+    from google.genai.client import AsyncClient
+    from google.genai.types import GenerateContentConfig, GenerateImagesConfig
 
 GEMINI_IMAGE_MODEL = "gemini-2.5-flash-image"
 IMAGEN_MODEL = "imagen-4.0-generate-001"
@@ -89,17 +97,23 @@ class ImageGenerator:
             text, negative = grounded.prompt, grounded.negative_prompt or None
         estimate = pricing.estimate_image(model, 1)
         job_id = "img_" + uuid.uuid4().hex[:16]
+        clients = self._context.genai
+        # Built before the estimate is committed, so nothing slow sits between committing and sending.
+        request = await anyio.to_thread.run_sync(
+            functools.partial(_prepare, clients, backend, model, text, negative, images, aspect_ratio, job_id)
+        )
         await anyio.to_thread.run_sync(lambda: service.commit_spend(pid, job_id, estimate.estimate_usd))
-        try:
-            data, mime = await _call(self._context.genai, backend, model, text, negative, images, aspect_ratio)
-        except BaseException as exc:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(service.release_spend, job_id)
-            if isinstance(exc, GenerationError):
-                raise StudioError(str(exc)) from None
-            if isinstance(exc, Exception):
-                raise StudioError(str(self._context.genai.map_error(exc, backend=backend, model=model))) from None
-            raise
+        inputs = {"shot": shot, "prompt": prompt, "reference_assets": refs, "aspect_ratio": aspect_ratio}
+        answer: Any = None
+        with anyio.CancelScope(shield=True):  # paid: a caller that gives up must not orphan the call
+            try:
+                answer = await _send(clients, request)
+                data, mime = _image_of(request, answer)  # the answer is known from here on
+            except GenerationError as error:
+                # Only a failure to get an answer may hide a processed (billed) call.
+                lost = answer is None and may_have_been_processed(error)
+                await anyio.to_thread.run_sync(self._failed, pid, job_id, inputs, estimate.estimate_usd, error, lost)
+                raise StudioError(_failure_message(job_id, estimate.estimate_usd, error, lost)) from None
 
         provenance: dict[str, Any] = {
             "job": job_id,
@@ -154,6 +168,24 @@ class ImageGenerator:
             result = await anyio.to_thread.run_sync(save)
         return result
 
+    def _failed(
+        self, pid: str, job_id: str, inputs: dict[str, Any], estimate_usd: float, error: GenerationError, lost: bool
+    ) -> None:
+        """A failed image call: its estimate released, or kept committed when the call may have been
+        processed (it may be billed), recorded as an event either way."""
+        service = self._productions
+        with self._context.state.transaction() as tx:
+            if not lost:
+                service.release_spend(job_id, tx=tx)
+            service.record_event(
+                pid,
+                "image_generate",
+                inputs,
+                outcome="unknown_submission" if lost else f"error:{error.kind}",
+                detail={"job": job_id, "estimate_usd": estimate_usd, "error_kind": error.kind, "estimate_held": lost},
+                tx=tx,
+            )
+
     def _image_bytes(self, asset_id: str) -> tuple[bytes, str]:
         asset = self._productions.asset(asset_id)
         if asset.kind != "image":
@@ -164,54 +196,100 @@ class ImageGenerator:
         return self._productions.asset_path(asset.id).read_bytes(), asset.mime_type
 
 
-async def _call(
+@dataclass
+class _ImageRequest:
+    """One image call, built before its estimate is committed (see `_prepare`)."""
+
+    backend: Literal["developer", "vertex"]
+    model: str
+    client: AsyncClient
+    prompt: str
+    contents: list[Any]
+    content_config: GenerateContentConfig | None
+    images_config: GenerateImagesConfig | None
+
+
+def _prepare(
     clients: GenAIClients,
-    backend: str,
+    backend: Literal["developer", "vertex"],
     model: str,
     prompt: str,
     negative: str | None,
     images: list[tuple[bytes, str]],
     aspect_ratio: str,
-) -> tuple[bytes, str]:
+    job_id: str,
+) -> _ImageRequest:
+    """Import google.genai and build the client and the request (slow the first time: run it in a
+    worker thread). The request makes one SDK attempt (`paid_http_options`)."""
     from google.genai import types
 
-    http_options = clients.submit_http_options()
+    http_options = clients.paid_http_options()
     try:
         if backend == "developer":
             text = f"{prompt}\nAvoid: {negative}" if negative else prompt
             parts: list[Any] = [types.Part.from_bytes(data=d, mime_type=m) for d, m in images]
-            response = await clients.developer().models.generate_content(
-                model=model,
-                contents=[*parts, text],
-                config=types.GenerateContentConfig(
-                    response_modalities=["IMAGE"],
-                    image_config=types.ImageConfig(aspect_ratio=aspect_ratio),
-                    http_options=http_options,
-                ),
+            config = types.GenerateContentConfig(
+                response_modalities=["IMAGE"],
+                image_config=types.ImageConfig(aspect_ratio=aspect_ratio),
+                http_options=http_options,
             )
-            check_blocked(response, model=model)
-            for part in (
-                response.candidates[0].content.parts if response.candidates and response.candidates[0].content else None
-            ) or []:
-                if part.inline_data and part.inline_data.data:
-                    return part.inline_data.data, part.inline_data.mime_type or "image/png"
-            raise GenerationError("malformed_response", f"{model} answered without an image. Try again or rephrase.")
-        result = await clients.vertex().models.generate_images(
-            model=model,
-            prompt=prompt,
-            config=types.GenerateImagesConfig(
-                number_of_images=1, aspect_ratio=aspect_ratio, include_rai_reason=True, http_options=http_options
-            ),
+            return _ImageRequest(backend, model, clients.developer(), prompt, [*parts, text], config, None)
+        imagen = types.GenerateImagesConfig(
+            number_of_images=1,
+            aspect_ratio=aspect_ratio,
+            include_rai_reason=True,
+            http_options=http_options,
+            labels={"studio-job": job_id},  # Vertex billing labels: the billing export can find it
         )
-        for generated in result.generated_images or []:
-            if generated.image and generated.image.image_bytes:
-                return generated.image.image_bytes, generated.image.mime_type or "image/png"
-        reasons = [g.rai_filtered_reason for g in result.generated_images or [] if g.rai_filtered_reason]
-        raise GenerationError(
-            "safety_blocked",
-            f"{model}'s safety filters withheld the image: {'; '.join(reasons) or 'no reason given'}. Rephrase it.",
-        )
-    except GenerationError:
-        raise
+        return _ImageRequest(backend, model, clients.vertex(), prompt, [], None, imagen)
     except Exception as exc:
-        raise clients.map_error(exc, backend="developer" if backend == "developer" else "vertex", model=model) from exc
+        raise clients.map_error(exc, backend=backend, model=model) from exc
+
+
+async def _send(clients: GenAIClients, request: _ImageRequest) -> Any:
+    """The paid call: one SDK attempt, retried only after a 429 (`GenAIClients.send_paid`)."""
+
+    async def send() -> Any:
+        if request.content_config is not None:
+            return await request.client.models.generate_content(
+                model=request.model, contents=request.contents, config=request.content_config
+            )
+        return await request.client.models.generate_images(
+            model=request.model, prompt=request.prompt, config=request.images_config
+        )
+
+    return await clients.send_paid(send, backend=request.backend, model=request.model)
+
+
+def _image_of(request: _ImageRequest, answer: Any) -> tuple[bytes, str]:
+    """The image bytes and type of an answer, or why there are none (the answer is known: not paid twice)."""
+    model = request.model
+    if request.content_config is not None:
+        check_blocked(answer, model=model)
+        for part in (
+            answer.candidates[0].content.parts if answer.candidates and answer.candidates[0].content else None
+        ) or []:
+            if part.inline_data and part.inline_data.data:
+                return part.inline_data.data, part.inline_data.mime_type or "image/png"
+        raise GenerationError("malformed_response", f"{model} answered without an image. Try again or rephrase.")
+    for generated in answer.generated_images or []:
+        if generated.image and generated.image.image_bytes:
+            return generated.image.image_bytes, generated.image.mime_type or "image/png"
+    reasons = [g.rai_filtered_reason for g in answer.generated_images or [] if g.rai_filtered_reason]
+    raise GenerationError(
+        "safety_blocked",
+        f"{model}'s safety filters withheld the image: {'; '.join(reasons) or 'no reason given'}. Rephrase it.",
+    )
+
+
+def _failure_message(job_id: str, estimate_usd: float, error: GenerationError, lost: bool) -> str:
+    if lost:
+        return (
+            f"The image request {job_id} was sent once but its answer was lost ({error}), so the image may have "
+            f"been generated and billed. It was not resent, so it cannot be billed twice; its ${estimate_usd:.2f} "
+            "estimate stays committed against the budget. Calling image_generate again is a new request, "
+            "billed separately."
+        )
+    if error.kind == "connection_error":
+        return f"Nothing was sent, so nothing was billed ({error}); the estimate was released. Try again."
+    return f"{error} The estimate was released."

@@ -14,7 +14,7 @@ from typing import Any
 
 from mcp.types import ResourceLink
 
-from core import NotFound, Tx, confine
+from core import NotFound, Tx, confine, display
 from core import now_iso as now
 from tools.production import media
 from tools.production.base import ServiceBase
@@ -111,7 +111,10 @@ class AssetStore(ServiceBase):
         found = self.asset(asset)
         path = Path(found.path)
         if not path.is_file():
-            raise NotFound(f"Asset {found.id}'s file is missing from {path}: the media directory was altered.")
+            raise NotFound(
+                f"Asset {found.id}'s file is missing from {display(path, self._context.roots)}: the media directory "
+                "was altered."
+            )
         return path
 
     def assets(self, pid: str, shot: str | None = None) -> list[Asset]:

@@ -3,7 +3,7 @@
 Other families use the names below, nothing else: a `StyleService` (handed to them as `kits`)
 for search, kit lookups and brand palettes, and its models."""
 
-from tools.style.embedder import make_embedder
+from tools.style.embedder import Embedder, make_embedder
 from tools.style.family import StyleFamily
 from tools.style.models import SearchResult, StyleHit, StyleKind
 from tools.style.service import StyleService
@@ -11,6 +11,7 @@ from tools.style.store import ChromaStore, check_kit_name
 
 __all__ = [
     "ChromaStore",
+    "Embedder",
     "SearchResult",
     "StyleFamily",
     "StyleHit",

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import Field
 
-from core import BackgroundTask, Migration, StudioContext, StudioError, client_roots
+from core import BackgroundTask, ClientRoots, Migration, StudioContext, StudioError, root_paths
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MIGRATIONS, StyleService
 
@@ -19,10 +18,11 @@ from tools.style.service import MAX_K, MIGRATIONS, StyleService
 class StyleFamily:
     name = "style"
     migrations: Sequence[Migration] = MIGRATIONS
-    background: Sequence[BackgroundTask] = ()
 
     def __init__(self, context: StudioContext) -> None:
         self.kits = StyleService(context)
+        # Renews this server's ingest leases and settles interrupted ingests without waiting for a call.
+        self.background: Sequence[BackgroundTask] = (self.kits.maintain_journal,)
 
     def register(self, server: MCPServer[Any]) -> None:
         register_tools(server, self.kits)
@@ -33,7 +33,7 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
     @server.tool()
     async def style_ingest(
         kit: Annotated[str, Field(description="Kit name, e.g. 'lumen-moss'. Created on first ingest.")],
-        ctx: Context,
+        offered_roots: ClientRoots,
         paths: Annotated[
             list[str], Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg")
         ] = [],  # noqa: B006
@@ -48,7 +48,7 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
         """Index style material (style bibles, brand kits, character sheets, references) into a kit.
 
         Re-ingesting an unchanged file does nothing; a changed file replaces its old chunks."""
-        return await service.ingest(kit, paths, text, title, kind, entities, tags, await client_roots(ctx))
+        return await service.ingest(kit, paths, text, title, kind, entities, tags, root_paths(offered_roots))
 
     @server.tool()
     async def style_search(

@@ -1,26 +1,32 @@
 """Style material in, grounded passages out: ingest, search, list and remove kits.
 
 Ingest reads, chunks and embeds everything first and writes only when all of it succeeded, so
-a bad file changes nothing. Each source is then written under a journal row in SQLite: if the
-process dies mid-write, the next start rolls that source back to its previous version (or
-forward, when the new version was complete), so no file is ever left half-indexed.
+a bad file changes nothing. Each source is then written under a journal row (tools/style/journal.py):
+if the write is interrupted (the process dies, or Chroma stops answering), the source is rolled
+back to its previous version, or forward when the new version is complete, so no file stays
+half-indexed. The writer settles its own interrupted writes as soon as Chroma answers again;
+another replica, or a restart, settles them once the writer's lease has run out.
+
+Every Chroma call goes through `ChromaStore.run`: its own threads and a deadline.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import anyio
 
-from core import Migration, NotFound, StudioContext, StudioError, confine, crash_point, now_iso
+from core import NotFound, StudioContext, StudioError, confine, crash_point, now_iso
 from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError
+from tools.style.journal import MIGRATIONS, IngestJournal, PendingSource, SourceWrite
 from tools.style.models import (
     IngestResult,
     KitInfo,
@@ -34,18 +40,12 @@ from tools.style.models import (
     StyleKind,
 )
 from tools.style.readers import SUPPORTED_SUFFIXES, Document, effective_kind, is_sidecar, read_source, read_text
-from tools.style.store import ChromaStore, check_kit_name
+from tools.style.store import UNREACHABLE, ChromaStore, ChromaUnavailable, check_kit_name
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = [
-    Migration(
-        id="style-001-pending",
-        sql="""CREATE TABLE style_pending (
-            kit TEXT NOT NULL, source TEXT NOT NULL, old_ids TEXT NOT NULL, new_ids TEXT NOT NULL,
-            started_at TEXT NOT NULL, PRIMARY KEY (kit, source))""",
-    )
-]
+__all__ = ["MAX_K", "MIGRATIONS", "StyleService"]
+
 # Metadata that, if it differs, makes an unchanged text a changed source.
 _COMPARED = ("source_hash", "kind", "entities", "tags", "title", "heading", "position")
 MAX_K = 50
@@ -71,12 +71,17 @@ class _SourcePlan:
 class StyleService:
     def __init__(self, context: StudioContext) -> None:
         self._context = context
+        self._settings = context.settings
         self.store = ChromaStore(context.settings)
         self.embedder: Embedder = make_embedder(
             context.settings.embedder, context.genai, context.settings.gemini_embedding_model
         )
+        self.journal = IngestJournal(context, context.settings.ingest_lease_s)
+        # Held by every write to Chroma and by settling the journal, so this process never settles a
+        # source it is still writing.
         self._write_lock = anyio.Lock()
-        self._recovered = False
+        self._next_sweep = 0.0  # time.monotonic() at which to look at the journal again
+        self._own_pending = False  # a write of ours was interrupted: settle it as soon as Chroma answers
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -98,25 +103,23 @@ class StyleService:
         if text is not None and not (title and title.strip()):
             raise StudioError("Inline text needs a title (it names the source): pass title='...'.")
 
-        await self._ready()
         files, skipped = await anyio.to_thread.run_sync(self._collect_files, list(paths), list(extra_roots))
         docs = await anyio.to_thread.run_sync(self._read_all, files, text, title, tags)
 
-        async with self._write_lock:
-            collection = await anyio.to_thread.run_sync(self._existing_collection, kit)
-            plans = [await anyio.to_thread.run_sync(self._plan, collection, kit, d, kind, entities, tags) for d in docs]
+        async with self._writing():
+            await self._settle_due()
+            collection = await self.store.run(self._existing_collection, kit)
+            plans = [await self.store.run(self._plan, collection, kit, d, kind, entities, tags) for d in docs]
             # One embedding batch for every new chunk of every source: the embedder's best throughput.
             todo = [(plan, n) for plan in plans for n in plan.missing]
             vectors = await self.embedder.embed([plan.chunks[n].text for plan, n in todo]) if todo else []
             for (plan, n), vector in zip(todo, vectors, strict=True):
                 plan.vectors[n] = vector
             if collection is None:  # created only now that every chunk is embedded: a failure leaves no kit
-                collection = await anyio.to_thread.run_sync(
-                    lambda: self.store.collection(kit, self.embedder.name, create=True)
-                )
+                collection = await self.store.run(lambda: self.store.collection(kit, self.embedder.name, create=True))
             changed = [plan for plan in plans if plan.status != "unchanged"]
             if changed:
-                await anyio.to_thread.run_sync(self._write, collection, kit, changed)
+                await self._write(collection, kit, changed)
         return IngestResult(
             kit=kit,
             embedder=self.embedder.name,
@@ -126,6 +129,16 @@ class StyleService:
             skipped=skipped,
         )
 
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """The write lock; a write queued behind one that found Chroma unavailable fails with it
+        at once, rather than wait out another full timeout."""
+        queued_at = time.monotonic()
+        async with self._write_lock:
+            if self.store.failed_since(queued_at):
+                raise self.store.unavailable("did not answer a call made while this write waited its turn")
+            yield
+
     def _existing_collection(self, kit: str) -> Any:
         """The kit's collection if it exists (refusing one another embedder built), else None."""
         if kit not in self.store.kits():
@@ -133,8 +146,18 @@ class StyleService:
         return self.store.collection(kit, self.embedder.name)
 
     def _collect_files(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
+        try:
+            return self._walk(raw_paths, extra_roots)
+        except OSError as exc:  # a name too long for the file system, a vanished or unreadable entry
+            where = f" ({exc.filename!s:.200})" if exc.filename else ""
+            raise StudioError(
+                f"A path cannot be read{where}: {exc.strerror or type(exc).__name__}. Nothing was ingested; "
+                "check the path (each name at most 255 bytes) and its permissions."
+            ) from None
+
+    def _walk(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
         roots = [*self._context.roots, *extra_roots]
-        limit = self._context.settings.max_files_per_ingest
+        limit = self._settings.max_files_per_ingest
         files: list[Path] = []
         skipped: list[SkippedPath] = []
         for raw in raw_paths:
@@ -157,11 +180,11 @@ class StyleService:
                         f"{raw!r} holds more than {limit} ingestible files; nothing was ingested. Ingest its "
                         "subdirectories one at a time, or raise STUDIO_MAX_FILES_PER_INGEST."
                     )
-        max_bytes = int(self._context.settings.max_file_mb * 1024 * 1024)
+        max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
         for path in files:
             if path.stat().st_size > max_bytes:
                 raise StudioError(
-                    f"{path} is larger than {self._context.settings.max_file_mb:g} MB; nothing was ingested. "
+                    f"{path} is larger than {self._settings.max_file_mb:g} MB; nothing was ingested. "
                     "Split it, or raise STUDIO_MAX_FILE_MB."
                 )
         return list(dict.fromkeys(files)), skipped
@@ -232,63 +255,121 @@ class StyleService:
             started_at=now,
         )
 
-    def _write(self, collection: Any, kit: str, plans: list[_SourcePlan]) -> None:
-        """Write the changed sources under journal rows, so a crash in here is undone or finished on restart.
+    async def _write(self, collection: Any, kit: str, plans: list[_SourcePlan]) -> None:
+        """Write the changed sources under journal rows, so an interruption in here is undone or finished.
 
-        New chunks of all sources go to Chroma in large batches: per-call overhead dominates small ones."""
-        with self._context.state.transaction() as tx:
-            tx.executemany(
-                "INSERT OR REPLACE INTO style_pending VALUES (?, ?, ?, ?, ?)",
-                [(kit, p.source, json.dumps(p.old_ids), json.dumps(p.ids), p.started_at) for p in plans],
-            )
-        new = [(plan, n) for plan in plans for n in plan.missing]
-        for start in range(0, len(new), self._context.settings.ingest_write_batch):
-            batch = new[start : start + self._context.settings.ingest_write_batch]
-            collection.upsert(
-                ids=[plan.ids[n] for plan, n in batch],
-                embeddings=[plan.vectors[n] for plan, n in batch],
-                documents=[plan.chunks[n].text for plan, n in batch],
-                metadatas=[plan.metadatas[n] for plan, n in batch],
-            )
-            crash_point("style.mid_upsert")
-        for plan in plans:
-            kept = [n for n in range(len(plan.ids)) if n not in set(plan.missing)]
-            if kept:  # positions and labels may have changed even where the text did not
-                collection.update(ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept])
-            if plan.stale:
-                collection.delete(ids=plan.stale)
-        with self._context.state.transaction() as tx:
-            tx.executemany("DELETE FROM style_pending WHERE kit = ? AND source = ?", [(kit, p.source) for p in plans])
+        New chunks of all sources go to Chroma in large batches: per-call overhead dominates small ones.
+        Shielded: a caller that disconnects does not stop a write halfway (each call still has its deadline)."""
+        writes = [SourceWrite(p.source, p.old_ids, p.ids, p.started_at) for p in plans]
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.journal.begin, kit, writes)
+            try:
+                new = [(plan, n) for plan in plans for n in plan.missing]
+                step = self._settings.ingest_write_batch
+                for start in range(0, len(new), step):
+                    batch = new[start : start + step]
+                    await self.store.run(
+                        lambda batch=batch: collection.upsert(
+                            ids=[plan.ids[n] for plan, n in batch],
+                            embeddings=[plan.vectors[n] for plan, n in batch],
+                            documents=[plan.chunks[n].text for plan, n in batch],
+                            metadatas=[plan.metadatas[n] for plan, n in batch],
+                        )
+                    )
+                    crash_point("style.mid_upsert")
+                for plan in plans:
+                    kept = [n for n in range(len(plan.ids)) if n not in set(plan.missing)]
+                    if kept:  # positions and labels may have changed even where the text did not
+                        await self.store.run(
+                            lambda plan=plan, kept=kept: collection.update(
+                                ids=[plan.ids[n] for n in kept], metadatas=[plan.metadatas[n] for n in kept]
+                            )
+                        )
+                    if plan.stale:
+                        await self.store.run(lambda plan=plan: collection.delete(ids=plan.stale))
+            except BaseException as exc:
+                self._own_pending = True  # settled by the next call or the journal task, once Chroma answers
+                if isinstance(exc, ChromaUnavailable):
+                    raise ChromaUnavailable(
+                        f"{exc} {_interrupted(kit, plans, self._settings.ingest_lease_s)}"
+                    ) from None
+                raise
+            await anyio.to_thread.run_sync(self.journal.finish, kit, [p.source for p in plans])
 
-    # -- recovery -------------------------------------------------------------------------------
+    # -- settling interrupted writes ------------------------------------------------------------
+
+    async def maintain_journal(self) -> None:
+        """For the server's life: renew this process's journal leases, and settle interrupted writes
+        (ours as soon as Chroma answers again, other owners' once their lease has run out)."""
+        while True:
+            await anyio.sleep(self._settings.ingest_lease_s / 3)
+            try:
+                await anyio.to_thread.run_sync(self.journal.renew)
+                await self._ready()
+            except StudioError as exc:
+                log.info("Interrupted ingests not settled yet: %s", exc)
+            except Exception:
+                log.exception("Settling interrupted ingests failed; retrying later.")
 
     async def _ready(self) -> None:
-        if not self._recovered:
-            await anyio.to_thread.run_sync(self._recover)
-            self._recovered = True
+        """Before a read: settle the journal when due, unless a write is under way (it will, after)."""
+        if not self._settle_is_due():
+            return
+        try:
+            self._write_lock.acquire_nowait()
+        except anyio.WouldBlock:
+            return
+        try:
+            await self._settle_due()
+        finally:
+            self._write_lock.release()
 
-    def _recover(self) -> None:
-        """Finish or undo source writes that a crash interrupted (see the module docstring)."""
-        for row in self._context.state.query("SELECT kit, source, old_ids, new_ids FROM style_pending"):
-            kit, source = row["kit"], row["source"]
-            old_ids, new_ids = set(json.loads(row["old_ids"])), set(json.loads(row["new_ids"]))
-            try:
-                collection = self.store.collection(kit, self.embedder.name)
-            except StudioError:
-                collection = None
-            if collection is not None:
-                present = set(collection.get(where={"source": source}, include=[])["ids"])
-                if new_ids <= present:  # the new version is complete: drop what is left of the old
-                    keep, outcome = new_ids, "completed"
-                elif old_ids <= present:  # the old version is intact: drop the partial new one
-                    keep, outcome = old_ids, "rolled back"
-                else:
-                    keep, outcome = set(), "removed (ingest it again)"
-                if present - keep:
-                    collection.delete(ids=sorted(present - keep))
-                log.warning("Interrupted ingest of %s into kit %s was %s.", source, kit, outcome)
-            with self._context.state.transaction() as tx:
-                tx.execute("DELETE FROM style_pending WHERE kit = ? AND source = ?", (kit, source))
+    def _settle_is_due(self) -> bool:
+        return self._own_pending or time.monotonic() >= self._next_sweep
+
+    async def _settle_due(self) -> None:
+        """Finish or undo the interrupted writes this process may settle. The caller holds the write lock."""
+        if not self._settle_is_due():
+            return
+        entries = await anyio.to_thread.run_sync(self.journal.settleable)
+        self._next_sweep = time.monotonic() + self._settings.ingest_lease_s / 3
+        mine = [e for e in entries if e.owner == self.journal.owner]
+        self._own_pending = bool(mine)
+        if mine and self.store.stragglers:
+            # Calls of the interrupted write may still land in Chroma: settle after they are done.
+            entries = [e for e in entries if e.owner != self.journal.owner]
+        for entry in entries:
+            if entry.owner != self.journal.owner:
+                if not await anyio.to_thread.run_sync(self.journal.take_over, entry):
+                    continue  # its owner renewed it, or another replica took it over
+                self._own_pending = True
+                log.warning(
+                    "Taking over the interrupted ingest of %s (kit %s) from %s.", entry.source, entry.kit, entry.owner
+                )
+            outcome = await self.store.run(self._settle, entry)
+            await anyio.to_thread.run_sync(self.journal.finish, entry.kit, [entry.source])
+            log.warning("Interrupted ingest of %s into kit %s was %s.", entry.source, entry.kit, outcome)
+        if not self.store.stragglers:
+            self._own_pending = False
+
+    def _settle(self, entry: PendingSource) -> str:
+        """Leave the source wholly at its new version if that is complete, else wholly at its old one."""
+        try:
+            collection = self.store.collection(entry.kit, self.embedder.name)
+        except ChromaUnavailable:
+            raise
+        except StudioError:
+            return "dropped (its kit is gone or was built by another embedder)"
+        present = set(collection.get(where={"source": entry.source}, include=[])["ids"])
+        if entry.new_ids <= present:  # the new version is complete: drop what is left of the old
+            keep, outcome = entry.new_ids, "completed"
+        elif entry.old_ids <= present:  # the old version is intact: drop the partial new one
+            keep, outcome = entry.old_ids, "rolled back"
+        else:
+            keep, outcome = frozenset(), "removed (ingest it again)"
+        if present - keep:
+            collection.delete(ids=sorted(present - keep))
+        return outcome
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -307,7 +388,7 @@ class StyleService:
         collections: list[tuple[str, Any]] = (
             [(kit, cached)]
             if kit is not None and cached is not None
-            else await anyio.to_thread.run_sync(self._search_collections, kit)
+            else await self.store.run(self._search_collections, kit)
         )
         if not collections:
             return SearchResult(query=query, hits=[])
@@ -324,6 +405,8 @@ class StyleService:
                         where=where,
                         include=["documents", "metadatas", "distances"],
                     )
+                except UNREACHABLE:
+                    raise
                 except Exception as exc:  # e.g. another replica removed the kit since we opened it
                     self.store.forget(name)
                     raise StudioError(f"Searching kit {name!r} failed ({type(exc).__name__}: {exc}); retry.") from exc
@@ -337,7 +420,7 @@ class StyleService:
                     hits.append(_hit(name, id_, text, meta, dist))
             return sorted(hits, key=lambda h: -h.score)[:k]
 
-        return SearchResult(query=query, hits=await anyio.to_thread.run_sync(run))
+        return SearchResult(query=query, hits=await self.store.run(run))
 
     def _search_collections(self, kit: str | None) -> list[tuple[str, Any]]:
         if kit is not None:
@@ -349,7 +432,7 @@ class StyleService:
         ]
 
     async def has_kit(self, kit: str) -> bool:
-        return kit in await anyio.to_thread.run_sync(self.store.kits)
+        return kit in await self.store.run(self.store.kits)
 
     async def brand_palette(self, kit: str) -> list[str]:
         """The hex codes of the kit's palette material (brand kit swatches), for continuity checks."""
@@ -360,17 +443,15 @@ class StyleService:
             metadatas = collection.get(where={"kind": "palette"}, include=["metadatas"])["metadatas"] or []
             return list(dict.fromkeys(str(h) for m in metadatas for h in (m.get("palette") or [])))
 
-        return await anyio.to_thread.run_sync(run)
+        return await self.store.run(run)
 
     # -- kits -----------------------------------------------------------------------------------
 
     async def kits(self) -> KitList:
         await self._ready()
-
-        def run() -> KitList:
-            return KitList(kits=[self._kit_info(name, meta) for name, meta in sorted(self.store.kits().items())])
-
-        return await anyio.to_thread.run_sync(run)
+        kits = await self.store.run(self.store.kits)
+        # One call per kit, each with its own deadline: a large kit's metadata takes a while to read.
+        return KitList(kits=[await self.store.run(self._kit_info, name, meta) for name, meta in sorted(kits.items())])
 
     async def kit(self, kit: str) -> KitInfo:
         await self._ready()
@@ -381,7 +462,7 @@ class StyleService:
                 self.store.collection(kit, self.embedder.name)  # raises NotFound with the known kits
             return self._kit_info(kit, meta or {})
 
-        return await anyio.to_thread.run_sync(run)
+        return await self.store.run(run)
 
     def _kit_info(self, kit: str, meta: dict[str, Any]) -> KitInfo:
         embedder = str(meta.get("embedder", ""))
@@ -402,8 +483,8 @@ class StyleService:
         )
 
     async def remove(self, kit: str, source: str | None) -> RemoveResult:
-        await self._ready()
-        async with self._write_lock:
+        async with self._writing():
+            await self._settle_due()
 
             def run() -> RemoveResult:
                 meta = self.store.kits().get(check_kit_name(kit))
@@ -425,7 +506,17 @@ class StyleService:
                 collection.delete(ids=ids)
                 return RemoveResult(kit=kit, source=source, chunks_removed=len(ids), kit_deleted=False)
 
-            return await anyio.to_thread.run_sync(run)
+            return await self.store.run(run)
+
+
+def _interrupted(kit: str, plans: list[_SourcePlan], lease_s: float) -> str:
+    names = ", ".join(p.source for p in plans[:5]) + (f" and {len(plans) - 5} more" if len(plans) > 5 else "")
+    return (
+        f"The ingest into kit {kit!r} stopped while writing {len(plans)} source(s) ({names}). Each is journaled: "
+        "as soon as Chroma answers again it is rolled back to its previous version (or finished, where the new "
+        f"version was complete), on the next style call or within {lease_s / 3:g} s, with no restart. "
+        "Then run the ingest again."
+    )
 
 
 def _labels(field: str, values: Sequence[str]) -> list[str]:

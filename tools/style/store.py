@@ -1,18 +1,43 @@
 """Chroma, embedded or over HTTP: one collection per kit, tagged with the embedder that built it.
 
-All methods are synchronous (chromadb is); the service calls them from worker threads.
+The methods that talk to Chroma are synchronous (chromadb is). The service calls them through
+`run`, which gives each call Chroma's own small pool of worker threads (a stuck Chroma must not
+use up the threads every other tool shares) and a deadline, and turns "Chroma is down or not
+answering" into a ChromaUnavailable that says where Chroma is and what still works.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 import re
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from core import NotFound, Settings, StudioError
+import anyio
+import httpcore
+import httpx
+
+from core import NotFound, Settings, StudioError, listing
 
 COLLECTION_PREFIX = "studio-kit-"
 KIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+T = TypeVar("T")
+
+# What a request to a dead, stopped or unreachable Chroma server raises. httpx wraps httpcore's
+# errors, but a few code paths let httpcore's own through.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    httpx.TransportError,
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+)
+STILL_WORKS = (
+    "Productions, briefs, shots, the continuity ledger, cost_estimate and video jobs still work; "
+    "prompt_build and video_generate still answer, without style passages."
+)
 
 
 class KitNameError(StudioError):
@@ -36,6 +61,16 @@ def check_kit_name(kit: str) -> str:
     return kit
 
 
+class _Call:
+    """One call's hand-over between its thread and its caller: did the caller stop waiting first?"""
+
+    __slots__ = ("abandoned", "done")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.abandoned = False
+
+
 class ChromaStore:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -44,12 +79,94 @@ class ChromaStore:
         # Collection handles by kit, each checked once against the embedder: a search then costs
         # no metadata round trip. Dropped when the kit is deleted (or a query finds it gone).
         self._collections: dict[str, Any] = {}
+        self._limiter = anyio.CapacityLimiter(settings.chroma_threads)
+        self._calls_lock = threading.Lock()
+        self._stragglers = 0
+        self._last_failure = -math.inf  # time.monotonic() of the last call that found Chroma unavailable
+
+    # -- calling Chroma -------------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        s = self._settings
+        if s.chroma_mode == "embedded":
+            return f"the embedded Chroma in {s.chroma_path}"
+        return f"the Chroma server at {'https' if s.chroma_ssl else 'http'}://{s.chroma_host}:{s.chroma_port}"
+
+    @property
+    def stragglers(self) -> int:
+        """Calls whose caller gave up at the deadline but whose thread is still running (and may still write)."""
+        with self._calls_lock:
+            return self._stragglers
+
+    def failed_since(self, moment: float) -> bool:
+        """Whether a call found Chroma unavailable after `moment` (a time.monotonic() value)."""
+        return self._last_failure > moment
+
+    def unavailable(self, why: str) -> ChromaUnavailable:
+        if self._settings.chroma_mode == "embedded":
+            remedy = "Check the data directory's disk, or restart studio-mcp."
+        else:
+            remedy = (
+                "Check that it is running and reachable (chroma run --path DIR --port N), "
+                "or set STUDIO_CHROMA_MODE=embedded."
+            )
+        return ChromaUnavailable(f"Style retrieval is unavailable: {self.address} {why}. {remedy} {STILL_WORKS}")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in one of Chroma's worker threads, answered within STUDIO_CHROMA_TIMEOUT_S.
+
+        At the deadline the caller gets ChromaUnavailable and the thread is left to finish on its own
+        (the HTTP client's timeout brings it back soon after); it is counted as a straggler until then."""
+        if self._client is None:
+            # Importing chromadb takes seconds once, on this machine: not time to hold against Chroma.
+            await anyio.to_thread.run_sync(importlib.import_module, "chromadb")
+            await self._run(self.client)  # connecting is a call of its own, with its own deadline
+        return await self._run(fn, *args)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        call = _Call()
+
+        def in_thread() -> T:
+            try:
+                return fn(*args)
+            except UNREACHABLE as exc:
+                raise self.unavailable(f"is unreachable ({type(exc).__name__})") from None
+            finally:
+                with self._calls_lock:
+                    call.done = True
+                    if call.abandoned:
+                        self._stragglers -= 1
+
+        timeout = self._settings.chroma_timeout_s
+        try:
+            with anyio.fail_after(timeout):
+                return await anyio.to_thread.run_sync(in_thread, limiter=self._limiter, abandon_on_cancel=True)
+        except TimeoutError:
+            with self._calls_lock:
+                if not call.done:
+                    call.abandoned = True
+                    self._stragglers += 1
+            self._last_failure = time.monotonic()
+            raise self.unavailable(
+                f"did not answer within {timeout:g} s (STUDIO_CHROMA_TIMEOUT_S); it may be stopped or overloaded"
+            ) from None
+        except ChromaUnavailable:
+            self._last_failure = time.monotonic()
+            raise
+
+    # -- the client and collections (blocking: call them through `run`) --------------------------
 
     def client(self) -> Any:
-        with self._lock:
+        # Bounded, so that threads queued behind a connection attempt that hangs come back.
+        if not self._lock.acquire(timeout=self._settings.chroma_timeout_s):
+            raise self.unavailable("is still being connected to by an earlier call")
+        try:
             if self._client is None:
                 self._client = self._connect()
             return self._client
+        finally:
+            self._lock.release()
 
     def _connect(self) -> Any:
         import chromadb  # heavy: imported on first use, not at start-up
@@ -68,7 +185,7 @@ class ChromaStore:
         if s.chroma_database:
             kwargs["database"] = s.chroma_database
         try:
-            return chromadb.HttpClient(
+            client: Any = chromadb.HttpClient(
                 host=s.chroma_host,
                 port=s.chroma_port,
                 ssl=s.chroma_ssl,
@@ -77,10 +194,11 @@ class ChromaStore:
                 **kwargs,
             )
         except Exception as exc:  # chromadb raises a variety of connection errors
-            raise ChromaUnavailable(
-                f"Cannot reach the Chroma server at {s.chroma_host}:{s.chroma_port} ({type(exc).__name__}). "
-                "Start it (chroma run --path DIR --port N) or set STUDIO_CHROMA_MODE=embedded."
-            ) from None
+            raise self.unavailable(f"cannot be reached ({type(exc).__name__})") from None
+        # chromadb builds its httpx session with timeout=None and offers no setting for it
+        # (chroma-core/chroma#5805): without this a stopped server holds a thread forever.
+        client._server._session.timeout = httpx.Timeout(s.chroma_timeout_s)
+        return client
 
     def kits(self) -> dict[str, dict[str, Any]]:
         """Kit name -> collection metadata, for every kit collection."""
@@ -107,8 +225,10 @@ class ChromaStore:
         else:
             try:
                 collection = client.get_collection(name, embedding_function=None)
+            except UNREACHABLE:
+                raise
             except Exception:
-                known = ", ".join(sorted(self.kits())) or "none yet"
+                known = listing(sorted(self.kits()), like=kit, empty="none yet")
                 raise NotFound(
                     f"Unknown kit {kit!r} (known kits: {known}). Ingest material into it with style_ingest first."
                 ) from None

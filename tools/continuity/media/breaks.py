@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import median_filter
 
-from .models import Break, BreakKind
+from .models import Break, BreakKind, Region
 
 # Absolute floors and how far above the local baseline a change must be.
 CUT_MIN_DISSIMILARITY = 0.2  # 1 - correlation of aligned, contrast-normalised luma
@@ -42,7 +42,32 @@ FLICKER_MEDIAN_FRAMES = 9  # flashes up to 4 frames long leave the running media
 FLICKER_MIN_LUMA = 4.0
 FLICKER_MIN_RELATIVE = 0.04
 
-_PRIORITY: dict[BreakKind, int] = {"cut": 3, "palette_shift": 2, "subject_drift": 1, "flicker": 0}
+# A change must cover this share of its subject region (the head-and-hair region, the person, or the frame
+# when there is no subject): a hair recolour or a tie against the person, not a fraction of the frame.
+SUBJECT_MIN_SHARE = 0.01
+# Without a subject region, a changed region must keep its lightness pattern this well from the change to
+# PERSIST_S later (a recoloured, standing person: 0.96-1.0; people walking in front of the wall: 0.14-0.76)
+STEADY_MIN = 0.9
+CHANGE_MIN_AREA = 0.0008  # and this share of the frame (about 12 px of the 160 px colour frame): below is noise
+# Transitions: a run of samples that are blends of the samples at its two ends (a dissolve), or of one of
+# them and black (a fade), between two ends as different as across a cut.
+TRANSITION_MAX_S = 3.0
+TRANSITION_MAX_RESIDUAL = 0.3  # blend residual relative to the difference of the two ends
+TRANSITION_MIN_MIXED = 2  # samples that are neither end
+# a fade sample is one end at reduced contrast: below this gain, and that scaled end explains all but
+# FADE_FIT of the sample's own variance (an empty frame between two busy ones is not a scaled end)
+FADE_CONTRAST = 0.75
+FADE_FIT = 0.25
+MIXED_GAIN = 0.5  # a mixed sample's blend residual (squared) is at most this share of either end's alone
+
+_PRIORITY: dict[BreakKind, int] = {
+    "cut": 5,
+    "transition": 4,
+    "identity": 3,
+    "palette_shift": 2,
+    "subject_drift": 1,
+    "flicker": 0,
+}
 
 
 @dataclass
@@ -58,6 +83,13 @@ class PairSignals:
     unmatched: float = 1.0  # share of the frame with no colour match at any candidate motion (1 = unknown)
     change_detail: str = ""
     change_de00: float = -1.0  # CIEDE2000 of the changed region's mean colour before/after (-1 = unknown)
+    change_area: float = 0.0  # share of the frame of the candidate changed region
+    subject_area: float = 1.0  # share of the frame of the subject region it is measured against
+    change_box: Region | None = None
+    persistent: bool = False  # the region kept its new colours PERSIST_S later (persistence.py)
+    on_subject: bool = False  # the change is centred on the subject region as it was before
+    steady: float = 0.0  # lightness-pattern correlation of the changed region with itself PERSIST_S later
+    persistence: str = ""
 
 
 # (earlier sample index, later sample index) -> signals of that pair, for persistence checks.
@@ -98,13 +130,16 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
             kind = "cut"
         elif grade[i] >= GRADE_MIN_DELTA_E and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5:
             kind = "palette_shift"
-        by_new = new[i] >= NEW_COLOUR_MIN and new[i] >= BASELINE_FACTOR * _baseline(new, i) + 0.002
-        # a barely-new colour set that the motion-compensated test matched everywhere is a blend at a moving
-        # edge, not a re-render
-        by_new = by_new and (p.unmatched > 0.0 or new[i] >= 2 * NEW_COLOUR_MIN)
-        by_local = area[i] >= LOCAL_MIN_AREA and area[i] >= LOCAL_BASELINE_FACTOR * _baseline(area, i) + 0.001
+        # a local change: big enough against its subject, standing out from the neighbouring pairs, not
+        # faint, and still there PERSIST_S later (judged when the sample arrived)
+        big = p.change_area >= max(CHANGE_MIN_AREA, SUBJECT_MIN_SHARE * p.subject_area)
+        by_new = new[i] >= BASELINE_FACTOR * _baseline(new, i) + 0.001
+        by_local = area[i] >= LOCAL_BASELINE_FACTOR * _baseline(area, i) + 0.0005
         faint = 0.0 <= p.change_de00 < SUBJECT_MIN_DE00
-        if kind is None and (by_new or by_local) and not faint:
+        # the same thing: on the subject as it was before, or (no subject found) a region that holds still
+        # in view — what walks in and on does not
+        same_thing = p.on_subject or p.steady >= STEADY_MIN
+        if kind is None and big and (by_new or by_local) and not faint and p.persistent and same_thing:
             kind = "subject_drift"
         if kind is None:
             continue
@@ -113,13 +148,13 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
         if j > i:
             later = compare(i - 1, j)
             if kind == "cut":
-                transient = later.dissimilarity < PERSIST_RATIO * dis[i]
+                # a flash comes back to the frame before it; a cut stays nearer the frame after it
+                transient = (
+                    later.dissimilarity < PERSIST_RATIO * dis[i] and later.dissimilarity < compare(i, j).dissimilarity
+                )
             elif kind == "palette_shift":
                 transient = later.grade < PERSIST_RATIO * grade[i]
-            else:
-                # only the colour-set signal can be re-measured across a gap (the region will have moved);
-                # a motion-compensated local change is taken as it is
-                transient = by_new and not by_local and later.new_colour < PERSIST_RATIO * new[i]
+            # a subject change was judged for persistence when the later sample arrived
         if transient:
             size = max(dis[i], grade[i] / 100, local[i] / 100, new[i])
             found.append(
@@ -155,10 +190,14 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
                 Break(
                     time_s=round(times[i], 3),
                     kind="subject_drift",
-                    magnitude=round(float(local[i]), 2),
-                    detail=p.change_detail
-                    or f"a region changed colour by ΔE {local[i]:.1f} "
-                    f"({new[i]:.1%} of pixels took colours the previous sample lacked)",
+                    magnitude=round(float(max(local[i], p.change_de00)), 2),
+                    detail=(
+                        p.change_detail
+                        or f"a region changed colour by ΔE {local[i]:.1f} "
+                        f"({new[i]:.1%} of pixels took colours the previous sample lacked)"
+                    )
+                    + f"; {p.persistence}",
+                    region=p.change_box,
                 )
             )
     return found
@@ -199,17 +238,125 @@ def flicker_breaks(frame_times: list[float], luma: list[float]) -> list[Break]:
 
 
 def merge(breaks: list[Break]) -> list[Break]:
-    """One break per moment: when detections fall within MERGE_S, a flicker (it explains the others as
-    transient) or else the most structural kind wins."""
+    """One break per moment, by rule: a transition absorbs everything inside its span; a cut is never
+    replaced and absorbs what falls within MERGE_S of it (an identity change across a cut is the cut);
+    otherwise, within MERGE_S, a flicker explains the others as transient and else the higher kind wins."""
+    spans = [b for b in breaks if b.kind == "transition"]
+    rest = [
+        b
+        for b in breaks
+        if b.kind != "transition"
+        and not any((t.start_s or t.time_s) - MERGE_S <= b.time_s <= (t.end_s or t.time_s) + MERGE_S for t in spans)
+    ]
+    cuts = [b for b in rest if b.kind == "cut"]
+    near_cut = 2 * MERGE_S  # identity descriptors are sampled every quarter second
+    rest = [
+        b
+        for b in rest
+        if b.kind == "cut"
+        or not any(abs(b.time_s - c.time_s) <= (near_cut if b.kind == "identity" else MERGE_S) for c in cuts)
+    ]
     out: list[Break] = []
-    for b in sorted(breaks, key=lambda b: b.time_s):
-        if out and b.time_s - out[-1].time_s <= MERGE_S:
+    for b in sorted(rest, key=lambda b: b.time_s):
+        if out and b.time_s - out[-1].time_s <= MERGE_S and "cut" not in (b.kind, out[-1].kind):
             keep = out[-1]
             if keep.kind == "flicker" or b.kind == "flicker":
                 flick = [x for x in (keep, b) if x.kind == "flicker"]
                 out[-1] = min(flick, key=lambda x: x.time_s)
-            elif _PRIORITY[b.kind] > _PRIORITY[keep.kind]:
-                out[-1] = b
+            else:
+                win, other = (b, keep) if _PRIORITY[b.kind] > _PRIORITY[keep.kind] else (keep, b)
+                out[-1] = win.model_copy(
+                    update={"detail": f"{win.detail}; at the same moment, {other.kind}: {other.detail}"}
+                )
             continue
         out.append(b)
+    return sorted(out + spans, key=lambda b: b.time_s)
+
+
+def transition_breaks(times: list[float], grays: list[np.ndarray], compare: Compare) -> list[Break]:
+    """Dissolves and fades: a window of samples each of which is a blend α·A + β·B of the window's two end
+    samples A and B (least squares; black is the β = 0 or α = 0 of a fade), with at least
+    TRANSITION_MIN_MIXED samples that are neither end and a blend weight that moves one way, between ends
+    as different as across a cut. A hard cut has no mixed samples; motion is not a blend of its ends; a
+    slow light change leaves both ends with the same structure. Overlapping windows are one transition,
+    from the last sample before its first mixed sample to the first sample after its last."""
+    n = len(times)
+    if n < 4:
+        return []
+    flat = np.stack([g.astype(np.float64).ravel() for g in grays])
+    flat -= flat.mean(axis=1, keepdims=True)  # each frame's own offset: exposure alone is not a blend
+    dt = np.median(np.diff(times)) if n > 1 else 1.0
+    width = max(3, int(TRANSITION_MAX_S / max(dt, 1e-3)))
+    dots = {(a, b): float(flat[a] @ flat[b]) for a in range(n) for b in range(a, min(n, a + width + 1))}
+    spans: list[tuple[int, int, float]] = []
+    for a in range(n):
+        for b in range(a + TRANSITION_MIN_MIXED + 1, min(n, a + width + 1)):
+            hit = _blend(dots, a, b)
+            if hit is None:
+                continue
+            ends = compare(a, b)
+            if ends.dissimilarity < CUT_MIN_DISSIMILARITY or ends.spread < CUT_MIN_SPREAD:
+                continue  # the two ends are one shot: light drifting, or something moving through
+            first, last, worst = hit
+            spans.append((first - 1, last + 1, worst))
+    found: list[Break] = []
+    for a, b, worst in _union(spans):
+        found.append(
+            Break(
+                time_s=round(0.5 * (times[a] + times[b]), 3),
+                kind="transition",
+                magnitude=round(float(compare(a, b).dissimilarity), 4),
+                detail=f"a dissolve or fade from {times[a]:.2f} s to {times[b]:.2f} s: {b - a - 1} samples are "
+                f"blends of the two ends (worst residual {worst:.2f} of their difference)",
+                start_s=round(times[a], 3),
+                end_s=round(times[b], 3),
+            )
+        )
+    return found
+
+
+def _blend(dots: dict[tuple[int, int], float], a: int, b: int) -> tuple[int, int, float] | None:
+    """(first mixed sample, last mixed sample, worst residual) when every sample strictly between a and b
+    is a blend of them with a weight on b that does not go back."""
+
+    def dot(x: int, y: int) -> float:
+        return dots[(x, y)] if x <= y else dots[(y, x)]
+
+    aa, ab, bb = dot(a, a), dot(a, b), dot(b, b)
+    det = aa * bb - ab * ab
+    scale2 = aa - 2 * ab + bb
+    if det <= 1e-9 * (aa * bb + 1e-12) or scale2 <= 1e-9:
+        return None
+    mixed: list[int] = []
+    worst = 0.0
+    last_beta = -1e9
+    for m in range(a + 1, b):
+        am, bm, mm = dot(a, m), dot(b, m), dot(m, m)
+        al = (bb * am - ab * bm) / det
+        be = (aa * bm - ab * am) / det
+        resid2 = max(0.0, mm - (al * am + be * bm))
+        resid = float(np.sqrt(resid2 / scale2))
+        worst = max(worst, resid)
+        if resid > TRANSITION_MAX_RESIDUAL or be < last_beta - 0.15:
+            return None
+        last_beta = max(last_beta, be)
+        # mixed: neither end alone (at any gain and offset) explains the sample nearly as well as the blend
+        # (a dissolve), or it is one end at reduced contrast (a fade through black)
+        res_a, res_b = mm - am * am / aa, mm - bm * bm / bb
+        faded = any(0.0 < g < FADE_CONTRAST and res <= FADE_FIT * mm for g, res in ((am / aa, res_a), (bm / bb, res_b)))
+        if resid2 <= MIXED_GAIN * min(res_a, res_b) or faded:
+            mixed.append(m)
+    if len(mixed) < TRANSITION_MIN_MIXED:
+        return None
+    return mixed[0], mixed[-1], worst
+
+
+def _union(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    out: list[tuple[int, int, float]] = []
+    for a, b, worst in sorted(spans):
+        if out and a <= out[-1][1]:
+            pa, pb, pw = out[-1]
+            out[-1] = (pa, max(pb, b), min(pw, worst))
+        else:
+            out.append((a, b, worst))
     return out

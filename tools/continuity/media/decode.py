@@ -109,8 +109,14 @@ def _luma_mean(frame: av.VideoFrame) -> float:
     return float(small.mean())
 
 
-def iter_video(path: Path, max_side: int, info: VideoInfo) -> Iterator[tuple[float, np.ndarray]]:
-    """Yields (time_s, RGB uint8 at analysis size) for each sample; fills `info` as it goes."""
+def iter_video(
+    path: Path, max_side: int, info: VideoInfo, face_side: int = 0, face_every_s: float = 0.25
+) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
+    """Yields (time_s, RGB uint8 at analysis size, RGB at face size or None) for each sample; fills `info`.
+
+    With `face_side`, every sample at least `face_every_s` after the last one also comes at up to
+    `face_side` pixels (faces need more pixels than colour statistics do); otherwise the third item is None.
+    """
     try:
         container = av.open(str(path))
     except (av.FFmpegError, UnicodeDecodeError) as exc:
@@ -135,8 +141,11 @@ def iter_video(path: Path, max_side: int, info: VideoInfo) -> Iterator[tuple[flo
         half_frame = 0.5 / info.fps_native if info.fps_native else 0.0
         start: float | None = None
         next_t = 0.0
-        # one reformatter for the whole clip: it caches the scaler, which is ~10x cheaper than per call
+        fw, fh = analysis_size(info.width, info.height, max(face_side, max_side))
+        next_face = 0.0
+        # one reformatter per size for the whole clip: it caches the scaler, which is ~10x cheaper than per call
         reformatter = VideoReformatter()
+        face_reformatter = VideoReformatter()
         try:
             for frame in container.decode(stream):
                 if frame.time is None:
@@ -150,7 +159,17 @@ def iter_video(path: Path, max_side: int, info: VideoInfo) -> Iterator[tuple[flo
                     rgb = reformatter.reformat(
                         frame, width=aw, height=ah, format="rgb24", interpolation="AREA"
                     ).to_ndarray()
-                    yield t, rgb
+                    face = None
+                    if face_side and t + half_frame >= next_face:
+                        next_face = t + face_every_s - half_frame
+                        face = (
+                            rgb
+                            if (fw, fh) == (aw, ah)
+                            else face_reformatter.reformat(
+                                frame, width=fw, height=fh, format="rgb24", interpolation="AREA"
+                            ).to_ndarray()
+                        )
+                    yield t, rgb, face
                     while next_t <= t + half_frame:
                         next_t += step
         except av.FFmpegError as exc:

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from core.colour import Colour
 
-BreakKind = Literal["cut", "subject_drift", "palette_shift", "flicker"]
-RegionDetector = Literal["lbp_frontal_face", "colour_saliency"]
+BreakKind = Literal["cut", "transition", "identity", "subject_drift", "palette_shift", "flicker"]
+RegionDetector = Literal["lbp_frontal_face", "colour_saliency", "dlib_hog_face", "change"]
 Severity = Literal["error", "warning", "info"]
 
 
@@ -53,10 +53,16 @@ class Break(BaseModel):
     time_s: float
     kind: BreakKind
     magnitude: float = Field(
-        description="kind-specific size: 1-structure (cut), ΔE of the largest local colour change "
-        "(subject_drift), ΔE of the grade shift (palette_shift), relative luma jump (flicker)"
+        description="kind-specific size: 1-structure (cut, transition), face descriptor distance (identity), "
+        "ΔE of the local colour change (subject_drift), ΔE of the grade shift (palette_shift), relative luma "
+        "jump (flicker)"
     )
     detail: str
+    start_s: float | None = Field(None, description="where the break starts (a transition's first frame)")
+    end_s: float | None = Field(None, description="where it ends (a transition's last frame)")
+    frames: tuple[int, int] | None = Field(None, description="first and last native frame numbers of the range")
+    region: Region | None = Field(None, description="where in the frame, when the break is local")
+    fix: str = Field("", description="what to do about it")
 
 
 class PaletteMatch(BaseModel):
@@ -86,6 +92,21 @@ class ReferenceCheck(BaseModel):
     best_time_s: float
     worst_time_s: float
     passed: bool
+    face: FaceMatch | None = Field(
+        None, description="face identity against the reference's face (None when the reference shows no face)"
+    )
+
+
+class FaceMatch(BaseModel):
+    """VBench-2.0-style identity: descriptor distances of the clip's faces to a reference face."""
+
+    threshold: float = Field(description="dlib descriptor distance at or below which two faces are one person")
+    faces_compared: int = Field(description="face samples in the clip compared with the reference")
+    fraction_within: float = Field(description="share of those samples within the threshold")
+    best_distance: float
+    worst_distance: float
+    worst_time_s: float | None = Field(description="time of the sample farthest from the reference")
+    detail: str
 
 
 class TransitionCheck(BaseModel):
@@ -97,6 +118,18 @@ class TransitionCheck(BaseModel):
     light_delta_e: float = Field(description="CIEDE2000 between the mean colours of the two ends")
     is_break: bool
     detail: str
+    face: FaceMatch | None = Field(
+        None, description="this clip's first faces against the previous clip's last faces, when both show one"
+    )
+
+
+class FaceTrackSummary(BaseModel):
+    track: int
+    first_s: float
+    last_s: float
+    descriptors: int = Field(description="identity descriptors computed along the track")
+    max_distance: float = Field(description="largest descriptor distance from the track's opening appearance")
+    box: Region = Field(description="the face box at its first appearance")
 
 
 class Finding(BaseModel):
@@ -104,6 +137,10 @@ class Finding(BaseModel):
     rule: str
     time_s: float | None = None
     message: str
+    start_s: float | None = None
+    end_s: float | None = None
+    frames: tuple[int, int] | None = None
+    fix: str = ""
 
 
 class MediaAnalysis(BaseModel):
@@ -123,4 +160,5 @@ class MediaAnalysis(BaseModel):
     palette_check: PaletteCheck | None = None
     reference_checks: list[ReferenceCheck] = []
     transition_check: TransitionCheck | None = None
+    faces: list[FaceTrackSummary] = Field(default_factory=list, description="faces tracked through the clip")
     findings: list[Finding]

@@ -28,6 +28,8 @@ class LocalChange:
     delta_e: float  # its mean residual colour distance (Lab Euclidean)
     box: tuple[float, float, float, float] | None  # x, y, w, h as fractions of the frame
     unmatched: float = 0.0  # share of the frame changed both ways, all blobs: most of it after a cut
+    mask: np.ndarray | None = None  # the largest interior blob's pixels
+    changed: np.ndarray | None = None  # every changed pixel, blobs at the frame edge included
 
 
 def tile_motion(prev_gray: np.ndarray, cur_gray: np.ndarray) -> set[tuple[int, int]]:
@@ -91,10 +93,11 @@ def local_colour_change(
         if a > area:
             area, best_k = a, k
     if best_k == 0:
-        return LocalChange(0.0, 0.0, None, unmatched)
+        return LocalChange(0.0, 0.0, None, unmatched, None, mask > 0)
     x, y, bw, bh, _ = (int(v) for v in stats[best_k])
-    de = float(residual[labels == best_k].mean())
-    return LocalChange(area / (h * w), de, (x / w, y / h, bw / w, bh / h), unmatched)
+    blob = labels == best_k
+    de = float(residual[blob].mean())
+    return LocalChange(area / (h * w), de, (x / w, y / h, bw / w, bh / h), unmatched, blob, mask > 0)
 
 
 def _unmatched(prev_lab: np.ndarray, cur_lab: np.ndarray, cands: set[tuple[int, int]]) -> np.ndarray:

@@ -13,26 +13,36 @@ from tools.continuity.mentions import (
     Doc,
     Item,
     Mention,
+    Named,
+    NameVariant,
     find_mentions,
+    gender_of,
+    length_items,
     name_words,
     noun_head,
     owner_of,
     post_window,
     pre_window,
+    pronoun_gender,
 )
 from tools.continuity.models import Evidence, PromptFinding
 from tools.continuity.preflight.common import Check, finding
+from tools.continuity.preflight.parts import markers, part_states, presence_of
 
 
-def _entity_names(ledger: Ledger, scene: str | None) -> dict[str, tuple[str, list[list[str]]]]:
+def _entity_names(ledger: Ledger, scene: str | None) -> dict[str, Named]:
+    """Every non-scene entity with the ways a text names it: its name, its stored aliases (and the old
+    comma-separated 'aliases' attribute), and a character's first name and surname, written capitalised."""
     out = {}
     for name, kind in ledger.kinds.items():
         if kind == "scene":
             continue
-        variants = [name_words(name)]
-        aliases = ledger.state(name, scene).attributes.get("aliases", "")
-        variants += [name_words(a) for a in aliases.split(",") if a.strip()]
-        out[name] = (kind, variants)
+        attrs = ledger.state(name, scene).attributes
+        variants = [NameVariant(tuple(name_words(name)))]
+        legacy = [a for a in attrs.get("aliases", "").split(",") if a.strip()]
+        variants += [NameVariant(tuple(name_words(a))) for a in [*ledger.stored_aliases(name), *legacy]]
+        variants += [NameVariant(tuple(name_words(part)), capital=True) for part in ledger.name_part_aliases(name)]
+        out[name] = Named(kind, variants, gender_of(attrs.get("pronouns")))
     return out
 
 
@@ -41,6 +51,7 @@ def fact_findings(c: Check, sole_character: str | None) -> list[PromptFinding]:
     names = _entity_names(ledger, c.scene)
     mentions = find_mentions(doc, names)
     mention_tokens = {i for m in mentions for i in range(m.start, m.end + 1)}
+    mention_starts = {m.start for m in mentions if m.entity is not None}
     # noun head -> entities that have an attribute (or an owned wardrobe/prop entity) named by it
     owners: dict[str, set[str]] = {}
     owned: dict[tuple[str, str], list[str]] = {}  # (owner, noun) -> owned entities ('Mara jacket')
@@ -55,32 +66,54 @@ def fact_findings(c: Check, sole_character: str | None) -> list[PromptFinding]:
             if owner:
                 owners.setdefault(words[-1], set()).add(owner)
                 owned.setdefault((owner, words[-1]), []).append(name)
+    parts = part_states(doc, mentions, set(owners))
     findings: list[PromptFinding] = []
+
+    def check_noun(i: int, head: str, items: list[Item], gender: str | None) -> None:
+        owner = owner_of(doc, i, mentions, owners[head], sole_character, gender)
+        if owner is None:
+            return
+        for attr in sorted({f.attribute for f in ledger.facts_of(owner)}):
+            if noun_head(attr) == head:
+                findings.extend(_compare(c, owner, attr, items, i, head))
+        for entity in owned.get((owner, head), []):
+            for attr in sorted({f.attribute for f in ledger.facts_of(entity)} - META_KEYS):
+                findings.extend(_compare(c, entity, attr, items, i, head))
+
     for i, _tok in enumerate(doc.tokens):
         head = doc.head_at(i)
         if head not in owners or (i in mention_tokens and not _is_owned_tail(mentions, i)):
             continue
-        owner = owner_of(doc, i, mentions, owners[head], sole_character)
-        if owner is None:
-            continue
-        items = pre_window(doc, i, mention_tokens) + _post(doc, i)
-        for attr in sorted({f.attribute for f in ledger.facts_of(owner)}):
-            if noun_head(attr) == head:
-                findings += _compare(c, owner, attr, items, i, head)
-        for entity in owned.get((owner, head), []):
-            for attr in sorted({f.attribute for f in ledger.facts_of(entity)} - META_KEYS):
-                findings += _compare(c, entity, attr, items, i, head)
+        items = pre_window(doc, i, mention_tokens) + _post(doc, i, mention_starts)
+        items += [(i, w) for w in _own_words(doc, i)]
+        if head in v.REMOVABLE:
+            items.append((i, presence_of(doc, i)))
+        items += parts.on_token.get(i, [])
+        check_noun(i, head, items, pronoun_gender(doc, i))
+    for k, heads, word in markers(doc):
+        for head in heads & set(owners):
+            check_noun(k, head, [(k, word)], pronoun_gender(doc, k))
+    for (k, gender, wholes), items in parts.on_owner.items():
+        for head in wholes & set(owners):
+            check_noun(k, head, items, gender)
     for m in mentions:
         if m.entity is None:
             continue
         items = pre_window(doc, m.start, mention_tokens - set(range(m.start, m.end + 1)))
         items += [(k, p) for k in range(m.start + 1, m.end) for p in doc.tokens[k].parts]
         if m.end > m.start or ledger.kinds[m.entity] != "character":
-            items += _post(doc, m.end)
+            items += _post(doc, m.end, mention_starts)
+        items += parts.on_token.get(m.end, [])
         for attr in sorted({f.attribute for f in ledger.facts_of(m.entity)} - META_KEYS):
             if noun_head(attr) is None:
                 findings += _compare(c, m.entity, attr, items, m.end, name_words(m.entity)[-1])
     return findings
+
+
+def _own_words(doc: Doc, i: int) -> list[str]:
+    """What the noun itself says: a braid has some length, a crop is short."""
+    low = doc.tokens[i].low
+    return [low] if "-" not in low and dims_of([low]) else []
 
 
 def _is_owned_tail(mentions: list[Mention], i: int) -> bool:
@@ -88,11 +121,12 @@ def _is_owned_tail(mentions: list[Mention], i: int) -> bool:
     return any(m.end == i and m.end > m.start for m in mentions)
 
 
-def _post(doc: Doc, i: int) -> list[Item]:
-    items, full = post_window(doc, i)
+def _post(doc: Doc, i: int, mention_starts: set[int]) -> list[Item]:
+    items, full = post_window(doc, i, mention_starts)
+    lengths = length_items(doc, i)
     if full:
-        return items
-    return [(k, p) for k, p in items if any(d in ("side", "part") for d in dims_of([p]))]
+        return items + lengths
+    return [(k, p) for k, p in items if any(d in ("side", "part") for d in dims_of([p]))] + lengths
 
 
 def _compare(c: Check, entity: str, attr: str, items: list[Item], anchor: int, noun: str) -> list[PromptFinding]:
@@ -160,6 +194,13 @@ def _fact_finding(
     found = " ".join(dict.fromkeys(w for _, w in its))
     replacement = " ".join(words_for(current, dim)) if current else ""
     suggestion = _replace(doc, evidence, its, replacement)
+    if dim == "presence":
+        # The words that say it ('gloveless', 'without his glasses'), and the fix in words.
+        found = " ".join(dict.fromkeys(doc.tokens[k].text for k, _ in its))
+        if current and "present" in value_dims(current, noun_head(attr), set()).get("presence", frozenset()):
+            suggestion = f"show {entity}'s {attr}: {current}"
+        else:
+            suggestion = f"leave out the {noun}: {entity}'s {attr} is {current!r}"
     where = f"as of scene {c.scene}" if c.scene else "in the ledger"
     history = [f for f in c.ledger.facts_of(entity) if f.attribute == attr and f.value == too_early]
     expected: str | None

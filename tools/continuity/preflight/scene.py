@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tools.continuity import vocabulary as v
-from tools.continuity.mentions import Doc, find_mentions, name_words
+from tools.continuity.mentions import Doc, Named, NameVariant, find_mentions, name_words
 from tools.continuity.models import Evidence, PromptFinding
 from tools.continuity.preflight.common import Check, finding
 from tools.production import Shot
 
-_TEXT_ONLY_SKIP = {"day", "bright", "morning", "evening"}  # too common in prose to date a shot
+# Words before a time or weather word that put it out of the shot ('last night's storm').
+_ELSEWHERE = {"last", "yesterday", "tomorrow", "dreams", "dream", "remembers", "remembering", "of", "no", "not"}
 
 
 @dataclass
@@ -34,7 +35,7 @@ def _from_field(value: str | None, field: str, table: dict[str, frozenset[str]])
 
 def _colour_use(doc: Doc, i: int) -> bool:
     """'a snowy parka', 'her jacket is snowy': a colour word describing a thing, not the weather."""
-    if doc.tokens[i].low not in v.COLOURS:
+    if doc.tokens[i].low not in v.colour_table():
         return False
     toks = doc.tokens
     if i + 1 < len(toks) and v.canon(toks[i + 1].low) in v.NOUN_GROUPS:
@@ -42,30 +43,70 @@ def _colour_use(doc: Doc, i: int) -> bool:
     return i >= 2 and toks[i - 1].low in {"is", "are", "was", "were"} and v.canon(toks[i - 2].low) in v.NOUN_GROUPS
 
 
-def _from_text(doc: Doc, field: str, table: dict[str, frozenset[str]]) -> Valued | None:
-    for i, tok in enumerate(doc.tokens):
-        # 'day' and 'bright' are too common in prose to date or forecast a shot.
-        if tok.low in _TEXT_ONLY_SKIP or not tok.is_word or _colour_use(doc, i):
+def _phrases(table: dict[str, frozenset[str]]) -> dict[tuple[str, ...], frozenset[str]]:
+    out: dict[tuple[str, ...], frozenset[str]] = {}
+    for phrase, fams in table.items():
+        out[tuple(phrase.split())] = fams
+    return out
+
+
+_PHRASES: dict[int, tuple[dict[tuple[str, ...], frozenset[str]], set[str]]] = {}
+
+
+def hits_in_text(
+    doc: Doc,
+    field: str,
+    table: dict[str, frozenset[str]],
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[Valued]:
+    """Every time (or weather, or direction) phrase in a text, longest first at each word: 'dawn light',
+    'under a blazing sun', 'exits frame left'. Single words in `skip` ('day', 'bright') count only
+    inside a longer phrase; a colour use ('a snowy parka') or a reference out of the shot ('last night')
+    does not count."""
+    if id(table) not in _PHRASES:
+        built = _phrases(table)
+        _PHRASES[id(table)] = (built, {p[0] for p in built})
+    phrases, firsts = _PHRASES[id(table)]
+    longest = max((len(p) for p in phrases), default=1)
+    toks = doc.tokens
+    out: list[Valued] = []
+    i = 0
+    while i < len(toks):
+        found = None
+        if toks[i].low not in firsts and not v.families(toks[i].low, table):
+            i += 1
             continue
-        fams = v.families(tok.low, table)
-        if fams:
-            ev = Evidence(field=field, text=tok.text, start=tok.start, end=tok.end)
-            return Valued(fams, tok.text, ev)
-    return None
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            words = tuple(t.low for t in toks[i : i + n])
+            if not all(t.is_word for t in toks[i : i + n]):
+                continue
+            fams = phrases.get(words) or (v.families(words[0], table) if n == 1 else None)
+            if fams:
+                found = (n, fams)
+                break
+        if found is None:
+            i += 1
+            continue
+        n, fams = found
+        single = n == 1 and toks[i].low in skip
+        before = toks[i - 1].low if i > 0 else ""
+        if not single and not _colour_use(doc, i) and before not in _ELSEWHERE:
+            a, b = toks[i], toks[i + n - 1]
+            text = doc.text[a.start : b.end]
+            out.append(Valued(fams, text, Evidence(field=field, text=text, start=a.start, end=b.end)))
+        i += n
+    return out
 
 
-_LTR = re.compile(r"\bleft[\s-]+to[\s-]+right\b|\bL-R\b", re.IGNORECASE)
-_RTL = re.compile(r"\bright[\s-]+to[\s-]+left\b|\bR-L\b", re.IGNORECASE)
+def _from_text(doc: Doc, field: str, table: dict[str, frozenset[str]]) -> Valued | None:
+    skip = v.TIME_SKIP if table is v.TIMES else v.WEATHER_SKIP
+    hits = hits_in_text(doc, field, table, skip)
+    return hits[0] if hits else None
 
 
 def _direction_from_text(doc: Doc, field: str) -> Valued | None:
-    for pattern, fam in ((_LTR, "ltr"), (_RTL, "rtl")):
-        m = pattern.search(doc.text)
-        if m:
-            return Valued(
-                frozenset({fam}), m.group(0), Evidence(field=field, text=m.group(0), start=m.start(), end=m.end())
-            )
-    return None
+    hits = hits_in_text(doc, field, v.DIRECTIONS)
+    return hits[0] if hits else None
 
 
 @dataclass
@@ -132,18 +173,26 @@ def sequence_flags(values: list[frozenset[str] | None], reasons: list[bool]) -> 
     return flags
 
 
-def scene_findings(c: Check, view: ShotView | None, views: list[ShotView]) -> list[PromptFinding]:
+def scene_findings(
+    c: Check, view: ShotView | None, views: list[ShotView], scene_shots: Sequence[Shot] = ()
+) -> list[PromptFinding]:
     out: list[PromptFinding] = []
     facts = {}
     if c.scene is not None:
         scene_name = c.ledger.name(c.scene)
         if scene_name and c.ledger.kinds.get(scene_name) == "scene":
             facts = c.ledger.state(scene_name, c.scene).attributes
-    own_time = view.time() if view else _from_text(c.doc, c.field, v.TIMES)
-    own_weather = view.weather() if view else _from_text(c.doc, c.field, v.WEATHERS)
-    for attr, own, table in (("time_of_day", own_time, v.TIMES), ("weather", own_weather, v.WEATHERS)):
+    if view is not None:
+        own_times = [x for x in [view.time()] if x]
+        own_weathers = [x for x in [view.weather()] if x]
+    else:  # a free prompt: it agrees with the scene if any of its time (weather) words does
+        own_times = hits_in_text(c.doc, c.field, v.TIMES, v.TIME_SKIP)
+        own_weathers = hits_in_text(c.doc, c.field, v.WEATHERS, v.WEATHER_SKIP)
+    for attr, owns, table in (("time_of_day", own_times, v.TIMES), ("weather", own_weathers, v.WEATHERS)):
         fact = facts.get(attr)
-        if fact and own and not (own.families & v.phrase_families(fact, table)) and v.phrase_families(fact, table):
+        fact_fams = v.phrase_families(fact, table) if fact else frozenset()
+        if fact and fact_fams and owns and not any(o.families & fact_fams for o in owns):
+            own = owns[0]
             out.append(
                 finding(
                     "attribute_mismatch",
@@ -157,6 +206,8 @@ def scene_findings(c: Check, view: ShotView | None, views: list[ShotView]) -> li
             )
     if view is not None:
         out += _field_facts(c, view, facts)
+    elif c.scene is not None:
+        out += _free_direction(c, facts.get("screen_direction"), scene_shots)
     if view is None or not views:
         return out
     idx = next(i for i, w in enumerate(views) if w.shot.number == view.shot.number)
@@ -215,6 +266,41 @@ def scene_findings(c: Check, view: ShotView | None, views: list[ShotView]) -> li
     return out
 
 
+def _free_direction(c: Check, fact: str | None, scene_shots: Sequence[Shot]) -> list[PromptFinding]:
+    """A free prompt's screen direction against its scene's: the scene fact, else the direction every shot
+    of the scene that states one agrees on. A stated reason ('turns around') lets it change."""
+    expected = v.phrase_families(fact, v.DIRECTIONS) if fact else frozenset()
+    source = f"Scene {c.scene}'s screen direction is {fact!r}"
+    if not expected:
+        stated = [v.phrase_families(s.screen_direction, v.DIRECTIONS) for s in scene_shots if s.screen_direction]
+        stated = [d for d in stated if d]
+        if not stated or any(d != stated[0] for d in stated):
+            return []
+        expected = stated[0]
+        source = f"The shots of scene {c.scene} move {'/'.join(sorted(expected))}"
+    if v.DIRECTION_REASON.search(c.doc.text):
+        return []
+    hits = hits_in_text(c.doc, c.field, v.DIRECTIONS)
+    if not hits or any(h.families & expected for h in hits):
+        return []
+    own = hits[0]
+    want = "/".join(sorted(expected))
+    name = {"ltr": "left to right", "rtl": "right to left"}
+    fix = " or ".join(name.get(d, d) for d in sorted(expected))
+    return [
+        finding(
+            "screen_direction_flip",
+            c.scene,
+            fact or want,
+            own.text,
+            own.evidence,
+            fix,
+            f"{source}; this prompt says {own.text!r}. Keep the direction ({fix}), or say why it changes "
+            "('turns around', 'crosses the line').",
+        )
+    ]
+
+
 def _norm_int_ext(value: str | None) -> str | None:
     if not value:
         return None
@@ -264,7 +350,17 @@ def _present(c: Check, view: ShotView) -> dict[str, Evidence]:
             key = c.ledger.name(name) or name
             out[key] = Evidence(field="characters", text=name, start=0, end=len(name))
         return out
-    names = {n: (k, [name_words(n)]) for n, k in chars.items()}
+    names = {
+        n: Named(
+            k,
+            [
+                NameVariant(tuple(name_words(n))),
+                *[NameVariant(tuple(name_words(a))) for a in c.ledger.stored_aliases(n)],
+                *[NameVariant(tuple(name_words(a)), capital=True) for a in c.ledger.name_part_aliases(n)],
+            ],
+        )
+        for n, k in chars.items()
+    }
     found: dict[str, Evidence] = {}
     for m in find_mentions(view.doc, names):
         if m.entity and m.entity not in found:

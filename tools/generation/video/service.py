@@ -9,13 +9,17 @@ Order of a `video_generate` call (nothing paid happens before step 6):
  5. in ONE transaction: return the live job for the same request if there is one (same production,
     shot, model, prompt, negative prompt, settings and seed -> same request digest), else commit the
     estimate against the budget (refusing with the figures) and insert the job as `submitting`;
- 6. submit once (`submit_http_options`: only a 429, which creates nothing, is retried), shielded from
+ 5a. before that transaction: read the reference images, import google.genai and build the client and
+    the labelled request, so the window between recording and sending holds nothing slow;
+ 6. submit once (one SDK attempt; only a 429, which creates nothing, is retried), shielded from
     cancellation so a client that gives up cannot cut the submit off from its bookkeeping;
- 7. record the operation name (`pending`), or the outcome of a failed submit.
+ 7. record the operation name (`pending`), or the outcome of a failed submit: `failed` (estimate
+    released) when it was refused or never sent, `unknown_submission` when its answer was lost.
 
 Crash safety — the rule: never submit a job automatically a second time.
 A job is written before its submit, so a crash can lose no paid job; the one ambiguous window is a
-crash (or an answer lost to a 5xx/timeout) between sending the submit and recording the operation name.
+crash, or an answer lost (a 5xx, a timeout, a connection closed or reset after the request was sent),
+between sending the submit and recording the operation name. The SDK never resends it (one attempt).
 Vertex cannot list Veo operations nor deduplicate a submit, so that job might exist remotely or not.
 Such a job becomes `unknown_submission`: its estimate stays committed (it may be billed), it is never
 resubmitted by the server, and the same request returns it, saying so. The caller decides: a re-take
@@ -37,7 +41,7 @@ import anyio
 from pydantic import BaseModel
 
 from core import StudioContext, StudioError, crash_point, iso_of
-from core.genai import MissingCredentials
+from core.genai import GenerationError, MissingCredentials
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
 from tools.generation.models import TERMINAL_STATUSES, VideoJob, VideoJobList
@@ -108,11 +112,13 @@ class VideoJobs:
         if dry_run:
             return await anyio.to_thread.run_sync(self._dry_run, request, key, prod.spend)
         job_id = "vj_" + uuid.uuid4().hex[:16]
+        # Built before the job is recorded: between recording and sending there must be nothing slow.
+        prepared = await self._prepare_submit(request, job_id)
         row, created = await anyio.to_thread.run_sync(self.store.record, request, key, job_id, retake)
         if not created:
             return await anyio.to_thread.run_sync(lambda: self._view(row, reused=True))
         with anyio.CancelScope(shield=True):  # a client that gives up must not orphan the submit
-            row = await self._submit(row, request)
+            row = await self._submit(row, prepared)
         self.poller.notify(row["id"])
         return await anyio.to_thread.run_sync(self._view, row)
 
@@ -222,15 +228,27 @@ class VideoJobs:
             message=message,
         )
 
-    async def _submit(self, row: Row, request: VideoRequest) -> Row:
+    async def _prepare_submit(self, request: VideoRequest, job_id: str) -> wire.PreparedSubmit:
+        """The submit, ready to send: reference images read, google.genai imported, client and request
+        built. A failure here is refused before anything is recorded or paid."""
         clients = self._context.genai
         s = request.settings
+        references = [await self._image(a) for a in s.reference_assets]
+        first_frame = await self._image(s.first_frame_asset) if s.first_frame_asset else None
         try:
-            references = [await self._image(a) for a in s.reference_assets]
-            first_frame = await self._image(s.first_frame_asset) if s.first_frame_asset else None
-            operation = await wire.submit(clients, request, row["id"], references, first_frame)
+            return await anyio.to_thread.run_sync(
+                wire.prepare_submit, clients, request, job_id, references, first_frame
+            )
+        except GenerationError as error:
+            raise StudioError(
+                f"The Veo submit could not be prepared, so nothing was recorded or sent: {error}"
+            ) from None
+
+    async def _submit(self, row: Row, prepared: wire.PreparedSubmit) -> Row:
+        try:
+            operation = await wire.submit(self._context.genai, prepared)
         except Exception as exc:
-            error = clients.map_error(exc, backend="vertex", model=s.model)
+            error = self._context.genai.map_error(exc, backend="vertex", model=prepared.model)
             return await anyio.to_thread.run_sync(self.store.submit_failed, row["id"], error)
         crash_point("video_submitted")
         next_poll = time.time() + self.poller.next_delay(0)
@@ -281,14 +299,15 @@ class VideoJobs:
 
     async def cancel(self, job_id: str) -> VideoJob:
         def run() -> VideoJob:
-            row, cancelled = self.store.cancel(job_id)
+            row, cancelled = self.store.cancel(job_id)  # its own transaction; the view is read after it
             if not cancelled:
-                return self._view(row, message=f"Job {row['id']} is already {row['status']}: nothing to cancel.")
+                return self._view(row, message=_already_final(row))
             remote = (
                 " The Vertex operation was already submitted and keeps running: neither the Veo API nor google-genai "
                 "offers a cancel for it, so Google may still bill it."
-                if row["operation"] or row["error_kind"] == "cancelled"
-                else ""
+                if row["operation"]
+                else f" If its submit did reach Vertex (label studio-job={row['id']}), the video may still be made "
+                "and Google may still bill it."
             )
             return self._view(
                 row,
@@ -351,6 +370,17 @@ def _public_settings(settings: limits.VideoSettings | dict[str, Any]) -> dict[st
     values = settings.model_dump() if isinstance(settings, BaseModel) else dict(settings)
     values.pop("model", None)
     return values
+
+
+def _already_final(row: Row) -> str:
+    """What video_cancel answers for a job that is already final: nothing changes."""
+    outcome = {
+        "done": f"its video is {('asset ' + row['asset']) if row['asset'] else row['output_uri']} and its "
+        f"${row['actual_usd'] or row['estimate_usd']:.2f} is spent",
+        "failed": "its estimate was already released",
+        "cancelled": "its estimate was already released",
+    }.get(row["status"], "")
+    return f"Job {row['id']} is already {row['status']}: nothing to cancel, nothing changed ({outcome})."
 
 
 def _status_message(row: Row, reused: bool) -> str:

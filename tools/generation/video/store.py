@@ -18,19 +18,29 @@ from collections.abc import Callable
 from typing import Any
 
 from core import Migration, NotFound, StudioContext, Tx, crash_point, iso_of, now_iso
-from core.genai import GenerationError
+from core.genai import GenerationError, may_have_been_processed
 from tools.generation.models import TERMINAL_STATUSES
 from tools.generation.video.request import VideoRequest, price_label
 from tools.production import ProductionService, digest
 
 LIVE_STATUSES = ("submitting", "pending", "done", "unknown_submission")
-# A submit that failed this way may have created the operation anyway: its outcome is unknown.
-AMBIGUOUS_SUBMIT_ERRORS = {"server_error", "timeout", "connection_error", "unknown", "malformed_response"}
-UNKNOWN_AFTER_RESTART = (
-    "The server stopped while this job was being submitted, so whether Vertex received it is "
-    "unknown. It is not resubmitted automatically (that could bill twice) and its estimate stays "
-    "committed. Resubmit knowingly with retake=true, or release it with video_cancel."
-)
+
+
+def _how_to_resolve(job_id: str) -> str:
+    return (
+        f"It carries the label studio-job={job_id}: the Vertex billing export shows whether it was billed. "
+        "Then either resubmit knowingly with video_generate(..., retake=true) (a second, separately billed "
+        "submit), or release the estimate with video_cancel (if Vertex did create it, Google may still bill it)."
+    )
+
+
+def _unknown_after_restart(job_id: str) -> str:
+    return (
+        "The server stopped while this job was being submitted, so whether Vertex received it is "
+        "unknown. It is not resubmitted automatically (that could bill twice) and its estimate stays "
+        f"committed. {_how_to_resolve(job_id)}"
+    )
+
 
 MIGRATIONS = [
     Migration(
@@ -213,15 +223,24 @@ class JobStore:
             return dict(tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone())
 
     def submit_failed(self, job_id: str, error: GenerationError) -> Row:
-        if error.kind in AMBIGUOUS_SUBMIT_ERRORS:
+        """A submit that raised: `unknown_submission` when it may have been processed (its answer was
+        lost), else `failed` with the estimate released (it was refused, or never sent)."""
+        if may_have_been_processed(error):
             message = (
-                f"The submit's outcome is unknown ({error}): Vertex may have created the job. It is not "
-                "resubmitted automatically, so it cannot be billed twice; its estimate stays committed. "
-                "Resubmit knowingly with retake=true, or release it with video_cancel."
+                f"The submit was sent once but its answer was lost ({error}), so Vertex may have created (and "
+                "may bill) this video. It is never resubmitted automatically, so it cannot be billed twice; its "
+                f"estimate stays committed. {_how_to_resolve(job_id)}"
             )
             status = "unknown_submission"
+        elif error.kind == "connection_error":
+            message = (
+                f"Nothing was sent, so nothing was created or billed ({error}); the estimate was released. "
+                "Call video_generate again to retry."
+            )
+            status = "failed"
         else:
-            message, status = f"The submit was refused: {error}", "failed"
+            message = f"The submit was refused, so nothing was created ({error}); the estimate was released."
+            status = "failed"
         with self._context.state.transaction() as tx:
             row = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone()
             if row["status"] == "submitting":
@@ -236,7 +255,11 @@ class JobStore:
             ).fetchall()
             for row in rows:
                 self._finish(
-                    tx, dict(row), "unknown_submission", error_kind="unknown_submission", error=UNKNOWN_AFTER_RESTART
+                    tx,
+                    dict(row),
+                    "unknown_submission",
+                    error_kind="unknown_submission",
+                    error=_unknown_after_restart(row["id"]),
                 )
         return len(rows)
 

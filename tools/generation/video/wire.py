@@ -1,20 +1,26 @@
-"""The Vertex Veo wire, through google-genai: one submit, and one poll of an operation.
+"""The Vertex Veo wire, through google-genai: one submit (prepared, then sent), and one poll of an
+operation.
 
 Both map every SDK failure to a `GenerationError`; the callers decide what a failure means for
 the job. Each call has a deadline beyond the SDK's own timeout, so a stuck transport cannot hold
-a job (or the poller) forever.
+a job (or the poller) forever. The submit is a paid call: exactly one SDK attempt, and only a 429 is
+retried (see core.genai.clients); a poll is a read and keeps the client's default retries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from core.genai import GenAIClients, GenerationError, map_operation_error
 from tools.generation.video.limits import limits
 from tools.generation.video.request import VideoRequest
+
+if TYPE_CHECKING:
+    from google.genai.client import AsyncClient
+    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, GenerateVideosSource
 
 
 @dataclass
@@ -42,16 +48,30 @@ def _deadline_s(clients: GenAIClients) -> float:
     return clients.settings.timeout_s * 2 + 30
 
 
-async def submit(
+@dataclass
+class PreparedSubmit:
+    """Everything the paid submit needs, built before its job is recorded (see `prepare_submit`)."""
+
+    client: AsyncClient
+    model: str
+    source: GenerateVideosSource
+    config: GenerateVideosConfig
+
+
+def prepare_submit(
     clients: GenAIClients, request: VideoRequest, job_id: str, references: list[Image], first_frame: Image | None
-) -> str:
-    """Send the paid submit once (only a 429, which creates nothing, is retried); the operation's name."""
+) -> PreparedSubmit:
+    """Import google.genai, build the Vertex client and the request, labelled `studio-job=<job_id>`.
+
+    Synchronous and slow the first time (the SDK's import and the client's build take most of a
+    second): run it in a worker thread, BEFORE the job is recorded, so that the window between
+    recording a job and sending its submit holds nothing that could crash or stall."""
     from google.genai import types
 
     s = request.settings
     try:
         config = types.GenerateVideosConfig(
-            http_options=clients.submit_http_options(),
+            http_options=clients.paid_http_options(),
             number_of_videos=1,
             duration_seconds=s.duration_s,
             aspect_ratio=s.aspect_ratio,
@@ -70,10 +90,22 @@ async def submit(
         )
         image = types.Image(image_bytes=first_frame.data, mime_type=first_frame.mime_type) if first_frame else None
         source = types.GenerateVideosSource(prompt=request.grounded.prompt, image=image)
-        with anyio.fail_after(_deadline_s(clients)):
-            operation = await clients.vertex().models.generate_videos(model=s.model, source=source, config=config)
+        client = clients.vertex()
     except Exception as exc:
         raise clients.map_error(exc, backend="vertex", model=s.model) from exc
+    return PreparedSubmit(client=client, model=s.model, source=source, config=config)
+
+
+async def submit(clients: GenAIClients, prepared: PreparedSubmit) -> str:
+    """Send the paid submit: one SDK attempt, retried only after a 429 (`GenAIClients.send_paid`); the
+    operation's name. A GenerationError whose kind `may_have_been_processed` leaves the outcome unknown."""
+
+    async def send() -> GenerateVideosOperation:
+        return await prepared.client.models.generate_videos(
+            model=prepared.model, source=prepared.source, config=prepared.config
+        )
+
+    operation = await clients.send_paid(send, backend="vertex", model=prepared.model)
     if not operation.name:
         raise GenerationError("malformed_response", "Vertex accepted the submit but named no operation.")
     return operation.name

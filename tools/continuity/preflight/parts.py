@@ -1,0 +1,192 @@
+"""What a text says of a thing without naming it with its attribute noun: presence ('gloveless', 'without
+his glasses', 'has taken off her gloves'), and states on its parts ('the hem of her jacket is torn',
+'its edge ripped', 'a tear along the sleeve of Mara's jacket').
+
+A present-tense removal ('Mara shrugs off her coat') is an action in the shot, which starts with the coat
+on: only a perfect or stative form ('has taken off', 'without', 'bare-headed') says the thing is absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tools.continuity import vocabulary as v
+from tools.continuity.descriptors import dims_of
+from tools.continuity.mentions import (
+    PRONOUN_GENDER,
+    Doc,
+    Item,
+    Mention,
+    post_window,
+    pre_window,
+)
+
+_DOUBLE_NEGATION = {"never", "not", "rarely", "seldom"}
+_NP_WORDS = {"a", "an", "the", "her", "his", "their", "its", "my", "your", "pair", "of", "old", "new", "own"}
+_PREPOSITIONS = {"along", "on", "in", "across", "down", "at", "through", "over", "near", "by", "around", "up"}
+
+
+def presence_of(doc: Doc, i: int) -> str:
+    """'absent' when the noun at i is negated ('no gloves', 'without his glasses', 'not wearing her beret')
+    or removed in a perfect form ('has taken off her gloves'); else 'present'."""
+    toks = doc.tokens
+    j, steps = i - 1, 0
+    while j >= 0 and steps < 5 and doc.sentence[j] == doc.sentence[i]:
+        low = toks[j].low
+        if low in v.ABSENCE_WORDS or low == "no":
+            before = toks[j - 1].low if j > 0 and doc.sentence[j - 1] == doc.sentence[i] else ""
+            return "present" if before in _DOUBLE_NEGATION else "absent"
+        if not toks[j].is_word or (low in v.PRE_STOPS and low not in {"of"}):
+            break
+        j, steps = j - 1, steps + 1
+    window = [t.low for t in toks[max(0, i - 7) : i]]
+    # Only NP words may stand between the phrase and the noun ('has taken off [her grey] gloves').
+    for phrase in [*v.PERFECT_REMOVAL, *v.NOT_WEARING]:
+        n = len(phrase)
+        for end in range(len(window), n - 1, -1):
+            if tuple(window[end - n : end]) != phrase:
+                continue
+            between = window[end:]
+            if len(between) > 3 or any(w in v.PRE_STOPS or not w[:1].isalnum() for w in between):
+                continue
+            if phrase in v.NOT_WEARING:
+                return "absent"
+            aux = window[max(0, end - n - 2) : end - n]
+            if any(w in v.PERFECT_AUX for w in aux):
+                return "absent"
+    return "present"
+
+
+def markers(doc: Doc) -> list[tuple[int, frozenset[str], str]]:
+    """Words that speak of a thing without naming it: 'gloveless' (gloves, absent), 'shaved head' (hair,
+    short). (token index, heads, descriptor word)."""
+    out = []
+    toks = doc.tokens
+    for k, tok in enumerate(toks):
+        found = v.MARKERS.get(tok.low)
+        if found is None and k > 0:
+            found = v.MARKERS.get(f"{toks[k - 1].low} {tok.low}")
+        if found is not None:
+            heads, word = found
+            out.append((k, heads, word))
+    return out
+
+
+@dataclass
+class PartStates:
+    """State words found on parts, by the thing they belong to: a token (the thing's noun or the entity's
+    mention) or, for 'her sleeve', the part's own token with the pronoun's gender and the possible wholes."""
+
+    on_token: dict[int, list[Item]] = field(default_factory=dict)
+    on_owner: dict[tuple[int, str | None, frozenset[str]], list[Item]] = field(default_factory=dict)
+
+
+def _state_items(items: list[Item]) -> list[Item]:
+    return [(k, w) for k, w in items if any(d.startswith("state:") for d in dims_of([w]))]
+
+
+def _is_part(doc: Doc, k: int) -> frozenset[str] | None:
+    low = doc.tokens[k].low
+    if low in v.PARTS:
+        return v.PARTS[low]
+    single = low[:-1] if low.endswith("s") and len(low) > 3 else low
+    return v.PARTS.get(single)
+
+
+def _state_noun(doc: Doc, k: int) -> str | None:
+    low = doc.tokens[k].low
+    return v.STATE_NOUNS.get(low) or v.STATE_NOUNS.get(low[:-1] if low.endswith("s") else low)
+
+
+def part_states(doc: Doc, mentions: list[Mention], heads: set[str]) -> PartStates:
+    out = PartStates()
+    ends = {m.end: m for m in mentions if m.entity is not None}
+    starts = {m.start: m for m in mentions if m.entity is not None}
+
+    def head_after(k: int) -> int | None:
+        """The head noun of the phrase starting at k ('the sleeve', 'Mara's red jacket')."""
+        n = 0
+        while k < len(doc.tokens) and n < 5 and doc.sentence[k] == doc.sentence[k - 1]:
+            tok = doc.tokens[k]
+            if not tok.is_word:
+                return None
+            m = starts.get(k)
+            if m is not None:
+                last = doc.tokens[m.end]
+                if not last.possessive:
+                    return m.end
+                k, n = m.end + 1, n + 1
+                continue
+            if tok.possessive or tok.low in _NP_WORDS or dims_of([tok.low]):
+                k, n = k + 1, n + 1
+                continue
+            return k
+        return None
+
+    def attach(target: int, items: list[Item], depth: int = 0) -> None:
+        """Give `items` to the thing at token `target`: an owned noun, an entity mention, or a part's whole."""
+        if depth > 3 or not items:
+            return
+        if doc.head_at(target) in heads or target in ends:
+            out.on_token.setdefault(target, []).extend(items)
+            return
+        wholes = _is_part(doc, target)
+        if wholes is not None:
+            resolve_part(target, wholes, items, depth + 1)
+
+    def resolve_part(p: int, wholes: frozenset[str], items: list[Item], depth: int) -> None:
+        toks = doc.tokens
+        if p + 1 < len(toks) and toks[p + 1].low == "of":  # 'the hem of Mara's jacket'
+            head = head_after(p + 2)
+            if head is not None:
+                attach(head, items, depth)
+            return
+        b = p - 1
+        while b >= 0 and p - b <= 3 and toks[b].is_word and dims_of([toks[b].low]) and not toks[b].possessive:
+            b -= 1
+        if b < 0 or (doc.sentence[b] != doc.sentence[p] and toks[b].low != "its"):
+            return
+        tok = toks[b]
+        if tok.low == "its":  # the nearest thing before: 'the map, its edge ripped'
+            for k in range(b - 1, -1, -1):
+                if doc.sentence[k] < doc.sentence[b] - 1:
+                    break
+                m = ends.get(k)
+                if (m is not None and m.kind != "character") or (doc.head_at(k) in heads and k not in ends):
+                    attach(k, items, depth)
+                    return
+            return
+        if tok.low in {"her", "his", "their"} and "*" not in wholes:  # 'her sleeve': her jacket
+            out.on_owner.setdefault((p, PRONOUN_GENDER[tok.low], wholes), []).extend(items)
+            return
+        if tok.possessive:
+            m = ends.get(b)
+            if m is not None and m.kind == "character":
+                if "*" not in wholes:
+                    out.on_owner.setdefault((p, m.gender, wholes), []).extend(items)
+                return
+            attach(b, items, depth)  # 'the lantern's glass', 'her jacket's hem'
+
+    for p in range(len(doc.tokens)):
+        state = _state_noun(doc, p)
+        if state is not None:  # 'a ragged tear runs along the sleeve of Mara's jacket'
+            items = [(p, state), *_state_items(pre_window(doc, p, set()))]
+            for k in range(p + 1, min(p + 4, len(doc.tokens))):
+                if not doc.tokens[k].is_word or doc.sentence[k] != doc.sentence[p]:
+                    break
+                if doc.tokens[k].low in _PREPOSITIONS:
+                    head = head_after(k + 1)
+                    if head is not None:
+                        attach(head, items)
+                    break
+            continue
+        wholes = _is_part(doc, p)
+        if wholes is None or doc.head_at(p) in heads:
+            continue
+        post, full = post_window(doc, p)
+        if not full:  # 'its hem ripped', not 'her sleeve brushes the ripped sail'
+            post = [(k, w) for k, w in post if all(dims_of([doc.tokens[n].low]) for n in range(p + 1, k + 1))]
+        items = _state_items(pre_window(doc, p, set()) + post)
+        if items:
+            resolve_part(p, wholes, items, 0)
+    return out
