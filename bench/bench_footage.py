@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -135,7 +136,7 @@ def run_set(name: str, folder: Path, cases: list[Case], only: list[str], verbose
         start = time.perf_counter()
         result = analyze_media(path)
         times.append(time.perf_counter() - start)
-        found = [(b.time_s, b.kind) for b in result.breaks]
+        found: list[tuple[float, str]] = [(b.time_s, b.kind) for b in result.breaks]
         notes = score_clip(case, found, total, result.duration_s)
         if verbose or notes:
             shown = ", ".join(f"{k}@{t:.2f}" for t, k in found) or "none"
@@ -185,7 +186,7 @@ def _fit(frames: list[np.ndarray], size: tuple[int, int]) -> list[np.ndarray]:
     return [np.asarray(cv2.resize(f, size, interpolation=cv2.INTER_AREA)) for f in frames]
 
 
-def _recolour(frames: list[np.ndarray], t0: int, mask_fn, hue_shift: float, sat: float = 1.0) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+def _recolour(frames: list[np.ndarray], t0: int, mask_fn: Any, hue_shift: float, sat: float = 1.0) -> list[np.ndarray]:
     import cv2
 
     out = []
@@ -216,7 +217,7 @@ def make_additions(src: Path, out: Path) -> list[Case]:
     size = (walk[0].shape[1], walk[0].shape[0])
     sister, again, book = _fit(sister, size), _fit(again, size), _fit(book, size)
 
-    def write(name: str, frames: list[np.ndarray], category: str, breaks: list[float], case: str, **kw) -> None:  # type: ignore[no-untyped-def]
+    def write(name: str, frames: list[np.ndarray], category: str, breaks: list[float], case: str, **kw: Any) -> None:
         _write(out / name, frames, fps)
         cases.append(Case(file=name, category=category, breaks=breaks, case=case, **kw))
 

@@ -44,7 +44,7 @@ def render(path: Path, width: int, height: int, seconds: float) -> None:
         enc.options = {"crf": "20", "preset": "veryfast"}
         for k in range(wanted):
             big = cv2.resize(loop[k % len(loop)], (width, height), interpolation=cv2.INTER_CUBIC)
-            for packet in enc.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(big))):
+            for packet in enc.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(big, dtype=np.uint8))):
                 out.mux(packet)
         for packet in enc.encode():
             out.mux(packet)

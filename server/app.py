@@ -21,9 +21,11 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 
 from core import Family, Settings, StudioContext
 from core.errors import shown
+from tools.consent import ConsentFamily
 from tools.continuity import ContinuityFamily
 from tools.generation import GenerationFamily
 from tools.production import ProductionFamily
+from tools.review import ReviewFamily
 from tools.style import StyleFamily
 
 log = logging.getLogger("studio_mcp")
@@ -40,9 +42,11 @@ class Families:
     production: ProductionFamily
     continuity: ContinuityFamily
     generation: GenerationFamily
+    consent: ConsentFamily
+    review: ReviewFamily
 
     def in_order(self) -> list[Family]:
-        return [self.style, self.production, self.continuity, self.generation]
+        return [self.style, self.production, self.consent, self.continuity, self.review, self.generation]
 
 
 def build_families(context: StudioContext) -> Families:
@@ -57,7 +61,15 @@ def build_families(context: StudioContext) -> Families:
         ledger=continuity.ledger,
         preflight=continuity.preflight,
     )
-    return Families(style, production, continuity, generation)
+    consent = ConsentFamily(context, productions=production.productions)
+    review = ReviewFamily(
+        context,
+        productions=production.productions,
+        ledger=continuity.ledger,
+        kits=style.kits,
+        findings=continuity.findings,
+    )
+    return Families(style, production, continuity, generation, consent, review)
 
 
 def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:

@@ -79,7 +79,7 @@ def test_a_re_rendered_face_is_an_identity_break_at_its_time(
     bx, by, bside, _ = _face_box(b[0])
     feather = np.zeros((aside, aside), np.float32)
     cv2.circle(feather, (aside // 2, aside // 2), int(aside * 0.42), 1.0, -1)
-    feather = cv2.GaussianBlur(feather, (0, 0), aside * 0.06)[..., None]
+    feather = np.asarray(cv2.GaussianBlur(feather, (0, 0), aside * 0.06), np.float32)[..., None]
     out = []
     for k, frame in enumerate(a):
         if k >= t_swap * fps:

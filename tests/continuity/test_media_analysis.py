@@ -252,7 +252,7 @@ def test_no_merge_rule_lets_another_kind_replace_a_cut() -> None:
     from tools.continuity.media.models import Break
 
     def at(t: float, kind: str) -> Break:
-        return Break(time_s=t, kind=kind, magnitude=1.0, detail=kind)  # type: ignore[arg-type]
+        return Break(time_s=t, kind=kind, magnitude=1.0, detail=kind)
 
     for other in ("flicker", "palette_shift", "subject_drift", "identity"):
         merged = merge([at(1.0, "cut"), at(1.1, other)])

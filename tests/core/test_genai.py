@@ -379,7 +379,9 @@ async def test_retried_submit_reaches_the_fake_once_successfully(fake: FakeGemin
     assert len(fake.operations()) == 1  # the 429 created nothing
 
 
-async def test_lost_submit_reply_duplicates_unless_paid_options_are_used(fake: FakeGemini, clients: GenAIClients) -> None:
+async def test_lost_submit_reply_duplicates_unless_paid_options_are_used(
+    fake: FakeGemini, clients: GenAIClients
+) -> None:
     from google.genai import types
 
     # The backend accepted the job but the reply was lost (503): the default retry submits again.

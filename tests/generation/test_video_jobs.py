@@ -168,10 +168,10 @@ async def test_a_client_that_times_out_and_retries_submits_once(fake: FakeGemini
             # A first job warms the server up (google.genai imported, client built, both before a job is
             # recorded), so that the client's timeout below lands in the submit itself.
             await call(client, "video_generate", {"production": pid, "shot": "1/1"})
-            fake.add_fault(":predictLongRunning", "delay", delay_s=3.0)
+            fake.add_fault(":predictLongRunning", "delay", delay_s=8.0)
             args = {"production": pid, "shot": "1/2", "duration_s": 6}
             with pytest.raises(MCPError, match="timed out"):
-                await client.call_tool("video_generate", args, read_timeout_seconds=0.5)
+                await client.call_tool("video_generate", args, read_timeout_seconds=3)
             retried = await call(client, "video_generate", args)
             assert retried["reused"] and retried["status"] in ("submitting", "pending")
             done = await wait_final(client, retried["id"])

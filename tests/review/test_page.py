@@ -19,9 +19,10 @@ from tests.helpers import call, make_production
 CHROMIUM = "/usr/bin/chromium"
 NOTE = "The jacket changes colour mid-shot; hold the navy jacket through the whole take."
 
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing: .ci/run installs Debian's chromium"
-)
+pytestmark = [
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing: install Debian's chromium"),
+    pytest.mark.xfail(strict=True, reason="issue 11 in progress: the HTTP server does not mount /review yet"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -64,6 +64,9 @@ async def shot_of(client: Client, pid: str, ref: str) -> dict[str, Any]:
     return next(s for s in production["scenes"][scene] if s["number"] == int(number))
 
 
+@pytest.mark.xfail(
+    strict=True, reason="issue 11 in progress: prompt_build injects no review notes; retakes name no parent"
+)
 async def test_a_rejection_feeds_the_ledger_the_brief_the_kit_and_the_next_take(tmp_path: Path) -> None:
     app = build_app(tmp_path / "data")
     async with Client(app.server) as client:

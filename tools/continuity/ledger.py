@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -340,6 +341,22 @@ class LedgerService:
             functools.partial(self._set_sync, prod, name, kind, values, from_scene, note, refs, alias_list)
         )
 
+    def record_in(
+        self,
+        tx: Tx,
+        prod: Production,
+        entity: str,
+        kind: str,
+        attributes: dict[str, str],
+        from_scene: str | None,
+        note: str | None,
+    ) -> ContinuitySetResult:
+        """Set attributes inside the caller's transaction (a review decision stating a fact)."""
+        if kind not in ENTITY_KINDS:
+            raise StudioError(f"Unknown entity kind {kind!r}: use one of {', '.join(ENTITY_KINDS)}.")
+        values = {_attribute_key(k): " ".join(str(v).split())[:MAX_VALUE] for k, v in attributes.items()}
+        return self._set_sync(prod, entity.strip()[:MAX_NAME], kind, values, from_scene, note, [], [], tx)
+
     async def _check_asset(self, production: str, asset: str) -> None:
         found = await anyio.to_thread.run_sync(self._productions.asset, asset)  # NotFound says what exists
         if found.production != production:
@@ -355,8 +372,9 @@ class LedgerService:
         note: str | None,
         refs: list[str],
         aliases: list[str],
+        tx_in: Tx | None = None,
     ) -> ContinuitySetResult:
-        with self._context.state.transaction() as tx:
+        with nullcontext(tx_in) if tx_in is not None else self._context.state.transaction() as tx:
             ledger = _load(tx, prod.id)
             existing = ledger.name(name)
             if existing is not None and ledger.kinds[existing] != kind:

@@ -20,7 +20,7 @@ import anyio
 
 from core import NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity import FindingStore, LedgerService, StoredFinding
-from tools.production import Asset, ProductionService, Shot
+from tools.production import Asset, Production, ProductionService, Shot
 from tools.review.models import (
     DECISIONS,
     STATUS_OF,
@@ -149,7 +149,7 @@ class ReviewService:
         shot = prod.find_shot(found.shot) if found.shot else None
         seq = await anyio.to_thread.run_sync(
             functools.partial(
-                self._decide_sync, found, shot, prod.kit, verdict, notes_text, reviewer, fact, [*must], [*must_not]
+                self._decide_sync, found, prod, shot, verdict, notes_text, reviewer, fact, [*must], [*must_not]
             )
         )
         await self._write_kit_material(seq)
@@ -158,8 +158,8 @@ class ReviewService:
     def _decide_sync(
         self,
         asset: Asset,
+        prod: Production,
         shot: Shot | None,
-        kit: str,
         decision: Decision,
         notes: str,
         reviewer: str | None,
@@ -179,7 +179,7 @@ class ReviewService:
             if fact is not None:
                 result = self._ledger.record_in(
                     tx,
-                    asset.production,
+                    prod,
                     fact["entity"],
                     fact["kind"],
                     fact["attributes"],
@@ -213,7 +213,7 @@ class ReviewService:
                 (review_id, decision, notes, reviewer, json.dumps(feedback), now_iso()),
             )
             seq = int(cursor.lastrowid or 0)
-            self._queue_kit_material(tx, seq, review_id, kit, asset, shot, decision, notes, row)
+            self._queue_kit_material(tx, seq, review_id, prod.kit, asset, shot, decision, notes, row)
             self._productions.record_event(
                 asset.production,
                 "review_decide",

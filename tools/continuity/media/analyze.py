@@ -215,7 +215,8 @@ class _Run:
             pair.steady = verdict.steady
             pair.persistence = (
                 f"at {t:.2f} s {verdict.new_kept:.0%} of the new colours were still there and "
-                f"{verdict.old_gone:.0%} of the old ones gone (lightness pattern kept: {verdict.structure:.2f}, then {verdict.steady:.2f})"
+                f"{verdict.old_gone:.0%} of the old ones gone (lightness pattern kept: "
+                f"{verdict.structure:.2f}, then {verdict.steady:.2f})"
             )
         self._pending = waiting
 
@@ -527,7 +528,10 @@ def _track_summaries(tracker: ident.FaceTracker | None) -> list[FaceTrackSummary
     for tr in tracker.tracks:
         desc = tr.described()
         opening = desc[0].descriptor if desc else None
-        far = max((ident.distance(o.descriptor, opening) for o in desc if o.descriptor is not None), default=0.0)
+        far = max(
+            (ident.distance(o.descriptor, opening) for o in desc if o.descriptor is not None and opening is not None),
+            default=0.0,
+        )
         x, y, w, h = tr.observations[0].box
         out.append(
             FaceTrackSummary(

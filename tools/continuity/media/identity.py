@@ -230,7 +230,7 @@ def identity_breaks(tracks: list[FaceTrack]) -> list[IdentityBreak]:
             continue
         ref = np.mean([o.descriptor for o in desc[:2] if o.descriptor is not None], axis=0)
         if distance(desc[0].descriptor, desc[1].descriptor) > IDENTITY_THRESHOLD:  # type: ignore[arg-type]
-            ref = desc[0].descriptor  # type: ignore[assignment]
+            ref = desc[0].descriptor
             start = 1
         else:
             start = 2

@@ -201,12 +201,13 @@ class VideoJobs:
         )
         remaining = "no budget set" if spend.remaining_usd is None else f"${spend.remaining_usd:.2f} remaining"
         creds = "" if self._context.genai.has_vertex() else f" Note: {MissingCredentials('vertex')}"
+        grounding = "".join(f" Prompt warning: {w}" for w in request.grounded.warnings)
         return self._from_request(
             request,
             None,
             "dry_run",
             message=f"Dry run: nothing recorded or submitted. Estimate ${request.estimate.estimate_usd:.2f} "
-            f"({remaining} before it).{note}{creds}",
+            f"({remaining} before it).{note}{grounding}{creds}",
         )
 
     def _from_request(self, request: VideoRequest, job_id: str | None, status: Any, message: str) -> VideoJob:
