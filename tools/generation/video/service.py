@@ -40,7 +40,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel
 
-from core import StudioContext, StudioError, crash_point, iso_of
+from core import StudioContext, StudioError, crash_point, iso_of, shown
 from core.genai import GenerationError, MissingCredentials
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
@@ -289,7 +289,7 @@ class VideoJobs:
     async def list_jobs(self, production: str, status: str | None = None) -> VideoJobList:
         valid = (*LIVE_STATUSES, "failed", "cancelled")
         if status is not None and status not in valid:
-            raise StudioError(f"Unknown job status {status!r}: use one of {', '.join(valid)}, or omit it.")
+            raise StudioError(f"Unknown job status {shown(status)}: use one of {', '.join(valid)}, or omit it.")
 
         def load() -> VideoJobList:
             pid = self._productions.resolve(production)
