@@ -25,6 +25,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from tests import helpers
 from tests.fake_gemini import FakeGemini
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,6 +139,14 @@ def fake_env(fake: FakeGemini, clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPa
     clean_env.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
     clean_env.setenv("GOOGLE_VERTEX_BASE_URL", fake.url)
     return clean_env
+
+
+@pytest.fixture
+def vertex_fake_env(fake: FakeGemini, fake_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """An in-process server with Vertex express credentials for the fake, and quick polls."""
+    for name, value in helpers.vertex_env(fake.url).items():
+        fake_env.setenv(name, value)
+    return fake_env
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,23 @@ from core import Settings, StudioContext
 from server.app import Families, build_families, serve_families
 from tools.production import ProductionService
 
+VERTEX_KEY = "vertex-express-test-key"
+
+
+def vertex_env(url: str, **extra: str) -> dict[str, str]:
+    """Vertex express mode against the fake at `url`, with quick polls: set it on an in-process server's
+    environment (the `vertex_fake_env` fixture) or pass it to a server subprocess; `extra` overrides."""
+    return {
+        "GOOGLE_GENAI_USE_VERTEXAI": "true",
+        "GOOGLE_API_KEY": VERTEX_KEY,
+        "GOOGLE_VERTEX_BASE_URL": url,
+        "GOOGLE_GEMINI_BASE_URL": url,
+        "STUDIO_VEO_POLL_INITIAL_S": "0.02",
+        "STUDIO_VEO_POLL_MAX_S": "0.1",
+        "STUDIO_VEO_JOB_DEADLINE_S": "60",
+        **extra,
+    }
+
 
 @dataclass
 class App:

@@ -13,21 +13,14 @@ from mcp import Client
 
 from tests.conftest import SAMPLE_KIT, stdio_params
 from tests.fake_gemini import FakeGemini
-from tests.helpers import error_text, result_data
+from tests.helpers import error_text, result_data, vertex_env
 
 KEY = "AIzaPipelineTestKey000000000000000000"
 
 
 async def test_brief_to_checked_clip(tmp_path: Path, fake: FakeGemini) -> None:
     shutil.copytree(SAMPLE_KIT, tmp_path / "kit")
-    env = {
-        "GOOGLE_GENAI_USE_VERTEXAI": "true",
-        "GOOGLE_API_KEY": KEY,
-        "GOOGLE_VERTEX_BASE_URL": fake.url,
-        "GOOGLE_GEMINI_BASE_URL": fake.url,
-        "STUDIO_VEO_POLL_INITIAL_S": "0.05",
-        "STUDIO_VEO_POLL_MAX_S": "0.2",
-    }
+    env = vertex_env(fake.url, GOOGLE_API_KEY=KEY, STUDIO_VEO_POLL_INITIAL_S="0.05", STUDIO_VEO_POLL_MAX_S="0.2")
     async with Client(stdio_params(tmp_path, tmp_path / "data", **env)) as client:
 
         async def call(tool: str, **args: object) -> dict:

@@ -16,6 +16,11 @@ from tools.continuity.media import MediaError, analyze_media, dominant_palette
 TOLERANCE_S = 0.5
 
 
+# Cases the in-progress media rework (issue 9) broke on the clean-clone CI run of stop 16; they
+# must pass again before the issue is resolved, so they are marked one by one, never whole tests.
+REGRESSED = pytest.mark.xfail(strict=True, reason="issue 9 media rework in progress: regressed at stop 16")
+
+
 @pytest.mark.parametrize(
     ("kind", "seed"),
     [
@@ -25,13 +30,12 @@ TOLERANCE_S = 0.5
         ("palette", 6),
         ("cut", 7),
         ("flicker", 8),
-        ("jacket_pan", 9),
-        ("face_walk", 10),
+        pytest.param("jacket_pan", 9, marks=REGRESSED),
+        pytest.param("face_walk", 10, marks=REGRESSED),
         ("face_bg", 11),
         ("hair", 12),
     ],
 )
-@pytest.mark.xfail(strict=False, reason="issue 9 media rework in progress: jacket_pan-9 and face_walk-10 regressed")
 def test_planted_break_is_found_at_its_time_with_its_kind(tmp_path: Path, kind: str, seed: int) -> None:
     clip = tmp_path / f"{kind}.mp4"
     # combined cases run at the bench's length: a walk squeezed into 3.5 s crosses 12 px a sample, past the
@@ -44,8 +48,10 @@ def test_planted_break_is_found_at_its_time_with_its_kind(tmp_path: Path, kind: 
     assert result.findings[0].rule == f"media.{kind_true}"
 
 
-@pytest.mark.parametrize(("kind", "seed"), [("static", 1), ("pan", 2), ("lighting", 3), ("noise", 4), ("walk", 5)])
-@pytest.mark.xfail(strict=False, reason="issue 9 media rework in progress: lighting-3 regressed")
+@pytest.mark.parametrize(
+    ("kind", "seed"),
+    [("static", 1), ("pan", 2), pytest.param("lighting", 3, marks=REGRESSED), ("noise", 4), ("walk", 5)],
+)
 def test_controls_have_no_breaks(tmp_path: Path, kind: str, seed: int) -> None:
     clip = tmp_path / f"{kind}.mp4"
     make_clip(kind, clip, seed=seed, duration_s=3.5)

@@ -19,26 +19,16 @@ from core import Settings
 from server.app import build_server
 from tests.conftest import make_workdir, start_http_server, stop
 from tests.fake_gemini import FakeGemini, FakeGeminiProcess
-from tests.helpers import build_app, call, error_text, make_production, result_data
+from tests.helpers import VERTEX_KEY, build_app, call, error_text, make_production, result_data, vertex_env
 
-KEY = "vertex-express-test-key"
+KEY = VERTEX_KEY
 SHOTS = [
     {"number": 1, "description": "The ferry slides out of the fog toward the quay.", "duration_s": 8},
     {"number": 2, "description": "Close on the bow lantern swinging in the wind.", "duration_s": 5},
 ]
 
 
-def genai_env(url: str, **extra: str) -> dict[str, str]:
-    return {
-        "GOOGLE_GENAI_USE_VERTEXAI": "true",
-        "GOOGLE_API_KEY": KEY,
-        "GOOGLE_VERTEX_BASE_URL": url,
-        "GOOGLE_GEMINI_BASE_URL": url,
-        "STUDIO_VEO_POLL_INITIAL_S": "0.02",
-        "STUDIO_VEO_POLL_MAX_S": "0.1",
-        "STUDIO_VEO_JOB_DEADLINE_S": "60",
-        **extra,
-    }
+genai_env = vertex_env
 
 
 @pytest.fixture(autouse=True)

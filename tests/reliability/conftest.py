@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import make_workdir
 from tests.fake_gemini import FakeGeminiProcess
+from tests.helpers import vertex_env
 
 # Distinctive values, so a grep for them finds any copy: in results, errors, logs or files.
 SECRETS = {
@@ -33,11 +34,7 @@ OUTSIDE_MARKER = "OUTSIDE-THE-ROOTS-3c9f1e"
 
 def genai_env(url: str, **extra: str) -> dict[str, str]:
     """Vertex express mode against the fake (Veo, Imagen, text), quick polls and retries, the secrets."""
-    return {
-        **SECRETS,
-        "GOOGLE_GENAI_USE_VERTEXAI": "true",
-        "GOOGLE_VERTEX_BASE_URL": url,
-        "GOOGLE_GEMINI_BASE_URL": url,
+    fast = {
         "STUDIO_VEO_POLL_INITIAL_S": "0.05",
         "STUDIO_VEO_POLL_MAX_S": "0.2",
         "STUDIO_VEO_JOB_DEADLINE_S": "120",
@@ -46,8 +43,8 @@ def genai_env(url: str, **extra: str) -> dict[str, str]:
         "STUDIO_GENAI_RETRY_INITIAL_DELAY_S": "0.05",
         "STUDIO_GENAI_RETRY_MAX_DELAY_S": "0.1",
         "STUDIO_GENAI_RETRY_JITTER_S": "0",
-        **extra,
     }
+    return vertex_env(url, **{**SECRETS, **fast, **extra})
 
 
 def hostile_workdir(root: Path) -> Path:

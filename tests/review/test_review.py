@@ -9,12 +9,10 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
+from mcp import Client, types
 
-from tests.fake_gemini import FakeGemini
 from tests.helpers import build_app, call, error_text, make_production
 
-KEY = "vertex-express-test-key"
 SHOTS = [
     {
         "number": 1,
@@ -27,19 +25,7 @@ SHOTS = [
 REJECTION = "The coat reads orange under the sodium lights; it must stay deep red wool in every take."
 
 
-@pytest.fixture(autouse=True)
-def env(fake: FakeGemini, fake_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    fake.reset()
-    for name, value in {
-        "GOOGLE_GENAI_USE_VERTEXAI": "true",
-        "GOOGLE_API_KEY": KEY,
-        "GOOGLE_VERTEX_BASE_URL": fake.url,
-        "GOOGLE_GEMINI_BASE_URL": fake.url,
-        "STUDIO_VEO_POLL_INITIAL_S": "0.02",
-        "STUDIO_VEO_POLL_MAX_S": "0.1",
-    }.items():
-        fake_env.setenv(name, value)
-    return fake_env
+pytestmark = pytest.mark.usefixtures("vertex_fake_env")
 
 
 async def take(client: Client, pid: str, shot: str) -> str:
@@ -203,3 +189,25 @@ async def test_bad_decisions_are_refused_and_change_nothing(tmp_path: Path) -> N
         assert review["decisions"] == [] and review["status"] == "in_review"
         assert error_text(await client.call_tool("review_queue", {"production": pid, "status": "done"}))
         assert error_text(await client.call_tool("review_get", {"review": "r_nope"}))
+
+
+async def test_review_ask_records_what_the_human_answers_in_the_client(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    async def human(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"decision": "revise", "notes": "Hold the last beat."})
+
+    app = build_app(tmp_path / "data")
+    async with Client(app.server, elicitation_callback=human) as client:
+        pid = await setup(client, "Ask Human")
+        asset = await take(client, pid, "1/1")
+        await call(client, "review_submit", asset=asset)
+        review = await call(client, "review_ask", asset=asset, reviewer="Dana")
+        assert asked and asset in asked[0]
+        assert review["status"] == "revise" and review["decisions"][-1]["notes"] == "Hold the last beat."
+        assert (await shot_of(client, pid, "1/1"))["status"] == "revise"
+
+    async with Client(app.server) as plain:  # a client without elicitation gets told what to use instead
+        text = error_text(await plain.call_tool("review_ask", {"asset": asset}))
+        assert "review_decide" in text

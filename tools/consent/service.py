@@ -89,6 +89,10 @@ class ConsentService:
         recorded_by: str | None,
         withdraw: bool = False,
     ) -> Performer:
+        # Who first: an unknown performer is the error to report, whatever else is wrong. Performers
+        # are never deleted, so the id stays valid for the write below.
+        with self._context.state.transaction() as tx:
+            pid = self._resolve(tx, performer)
         if withdraw:
             grant: dict[str, Any] = {"likeness": False, "voice": False, "scope": [], "expires": None}
             grant["document"] = _optional(document, "document", MAX_DOCUMENT)
@@ -100,7 +104,6 @@ class ConsentService:
                 )
             grant = self._grant(likeness, voice, scope, expires, document)
         with self._context.state.transaction() as tx:
-            pid = self._resolve(tx, performer)
             self._record(tx, pid, "withdraw" if withdraw else "grant", grant, recorded_by)
             return self._performer(tx, pid)
 

@@ -244,6 +244,36 @@ def _attribute_key(raw: str) -> str:
     return key
 
 
+def _checked_fact(entity: str, kind: str, attributes: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The entity name and normalised attributes of a fact to set; StudioError says what is wrong."""
+    name = (entity or "").strip()
+    if not name:
+        raise StudioError("entity is empty: name the entity, e.g. 'Mara', 'lantern' or (kind='scene') '12'.")
+    if len(name) > MAX_NAME:
+        raise StudioError(f"entity name is longer than {MAX_NAME} characters: use a short name.")
+    if kind not in ENTITY_KINDS:
+        raise StudioError(f"Unknown entity kind {kind!r}: use one of {', '.join(ENTITY_KINDS)}.")
+    if kind == "scene" and not SCENE_NAME.match(name):
+        raise StudioError(
+            f"A scene entity is named by its scene, and {name!r} is not a scene name: use 1-32 letters, "
+            "digits, '.', '_' or '-', e.g. '3' or '12a'."
+        )
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise StudioError(f"{len(attributes)} attributes in one call: set at most {MAX_ATTRIBUTES} at a time.")
+    values: dict[str, str] = {}
+    for raw_key, raw_value in attributes.items():
+        key = _attribute_key(raw_key)
+        if key in values:
+            raise StudioError(f"Attribute {key!r} is given twice (as spelled differently): give it once.")
+        if not isinstance(raw_value, str):
+            raise StudioError(f"Attribute {key!r} must be a string, e.g. 'red wool'; got {raw_value!r}.")
+        value = " ".join(raw_value.split())
+        if len(value) > MAX_VALUE:
+            raise StudioError(f"Attribute {key!r} is longer than {MAX_VALUE} characters: shorten it.")
+        values[key] = value
+    return name, values
+
+
 class LedgerService:
     """The ledger of every production; handed to the generation family as `ledger`."""
 
@@ -294,31 +324,7 @@ class LedgerService:
         aliases: Sequence[str] = (),
     ) -> ContinuitySetResult:
         prod = await self.production(production)
-        name = (entity or "").strip()
-        if not name:
-            raise StudioError("entity is empty: name the entity, e.g. 'Mara', 'lantern' or (kind='scene') '12'.")
-        if len(name) > MAX_NAME:
-            raise StudioError(f"entity name is longer than {MAX_NAME} characters: use a short name.")
-        if kind not in ENTITY_KINDS:
-            raise StudioError(f"Unknown entity kind {kind!r}: use one of {', '.join(ENTITY_KINDS)}.")
-        if kind == "scene" and not SCENE_NAME.match(name):
-            raise StudioError(
-                f"A scene entity is named by its scene, and {name!r} is not a scene name: use 1-32 letters, "
-                "digits, '.', '_' or '-', e.g. '3' or '12a'."
-            )
-        if len(attributes) > MAX_ATTRIBUTES:
-            raise StudioError(f"{len(attributes)} attributes in one call: set at most {MAX_ATTRIBUTES} at a time.")
-        values: dict[str, str] = {}
-        for raw_key, raw_value in attributes.items():
-            key = _attribute_key(raw_key)
-            if key in values:
-                raise StudioError(f"Attribute {key!r} is given twice (as spelled differently): give it once.")
-            if not isinstance(raw_value, str):
-                raise StudioError(f"Attribute {key!r} must be a string, e.g. 'red wool'; got {raw_value!r}.")
-            value = " ".join(raw_value.split())
-            if len(value) > MAX_VALUE:
-                raise StudioError(f"Attribute {key!r} is longer than {MAX_VALUE} characters: shorten it.")
-            values[key] = value
+        name, values = _checked_fact(entity, kind, attributes)
         refs = list(dict.fromkeys(r.strip() for r in references))
         for ref in refs:
             if not ref:
@@ -352,10 +358,8 @@ class LedgerService:
         note: str | None,
     ) -> ContinuitySetResult:
         """Set attributes inside the caller's transaction (a review decision stating a fact)."""
-        if kind not in ENTITY_KINDS:
-            raise StudioError(f"Unknown entity kind {kind!r}: use one of {', '.join(ENTITY_KINDS)}.")
-        values = {_attribute_key(k): " ".join(str(v).split())[:MAX_VALUE] for k, v in attributes.items()}
-        return self._set_sync(prod, entity.strip()[:MAX_NAME], kind, values, from_scene, note, [], [], tx)
+        name, values = _checked_fact(entity, kind, attributes)
+        return self._set_sync(prod, name, kind, values, from_scene, note, [], [], tx)
 
     async def _check_asset(self, production: str, asset: str) -> None:
         found = await anyio.to_thread.run_sync(self._productions.asset, asset)  # NotFound says what exists

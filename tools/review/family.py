@@ -1,15 +1,15 @@
 """The review family: the human gate between a generated take and an approved shot.
 
-Its service is handed to the generation family as `reviews` (the next prompt and retake read the
-latest verdict on a shot)."""
+Its service's `feedback(pid, shot)` gives the latest verdict on a shot, for the next prompt and retake.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the SDK evaluates review_ask's annotations, and its
+`Resolve(ask_reviewer)` names a closure that only exists inside `register_tools`."""
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -123,27 +123,28 @@ def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
             must_not=must_not,
         )
 
+    async def ask_reviewer(asset: str, ctx: Context) -> Elicit[AskedDecision]:
+        """The question review_ask puts to the human, through the client (the SDK carries it on any protocol)."""
+        caps = ctx.client_capabilities
+        if caps is None or caps.elicitation is None:
+            raise StudioError(
+                "This client cannot answer questions (no elicitation support): decide with review_decide "
+                "or on the review page."
+            )
+        review = await reviews.get(asset)
+        message = f"Review the take {review.asset} of shot {review.shot or '(free prompt)'}"
+        if review.findings:
+            message += f" ({len(review.findings)} open continuity findings)"
+        return Elicit(message + ": approve, reject or revise?", AskedDecision)
+
     @server.tool(annotations=DECIDES)
     async def review_ask(
         asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
-        ctx: Context,
+        answer: Annotated[ElicitationResult[AskedDecision], Resolve(ask_reviewer)],
         reviewer: Annotated[str | None, Field(description="Who is being asked, for the record.")] = None,
     ) -> Review:
         """Ask the human in the client (form elicitation) to approve, reject or revise a take, and record the
         answer as review_decide would. Clients without elicitation: use review_decide or the review page."""
-        review = await reviews.get(asset)
-        if review.status != "in_review" and not review.decisions:
-            raise StudioError(f"Asset {asset!r} is not in review: submit it first with review_submit.")
-        message = f"Review the take {review.asset} of shot {review.shot or '(free prompt)'}"
-        if review.findings:
-            message += f" ({len(review.findings)} open continuity findings)"
-        try:
-            answer = await ctx.elicit(message + ": approve, reject or revise?", AskedDecision)
-        except Exception as exc:  # the SDK raises when the client lacks elicitation
-            raise StudioError(
-                "This client cannot answer questions (no elicitation support): decide with review_decide "
-                "or on the review page."
-            ) from exc
-        if answer.action != "accept" or answer.data is None:
+        if not isinstance(answer, AcceptedElicitation):
             raise StudioError(f"The reviewer did not decide ({answer.action}): nothing was recorded.")
-        return await reviews.decide(review.asset, answer.data.decision, answer.data.notes, reviewer)
+        return await reviews.decide(asset, answer.data.decision, answer.data.notes, reviewer)

@@ -153,7 +153,7 @@ class ReviewService:
             )
         )
         await self._write_kit_material(seq)
-        return await anyio.to_thread.run_sync(self._review_of_asset, found.id)
+        return await self.get(found.id)
 
     def _decide_sync(
         self,
@@ -315,18 +315,14 @@ class ReviewService:
                 (None if error else now_iso(), error, seq),
             )
 
-    async def flush_outbox(self) -> int:
-        """Write every pending decision's kit material; returns how many are still pending."""
+    async def flush_outbox(self) -> None:
+        """Write every pending decision's kit material (what Chroma refused stays pending)."""
         rows = await anyio.to_thread.run_sync(
             self._context.state.query,
             "SELECT decision FROM review_kit_outbox WHERE written_at IS NULL ORDER BY decision",
         )
         for row in rows:
             await self._write_kit_material(row["decision"])
-        left = await anyio.to_thread.run_sync(
-            self._context.state.query_one, "SELECT COUNT(*) AS n FROM review_kit_outbox WHERE written_at IS NULL"
-        )
-        return int(left["n"]) if left else 0
 
     async def keep_outbox_flushed(self) -> None:
         """Background task: retry pending kit material until Chroma has it."""
@@ -353,11 +349,6 @@ class ReviewService:
                 return self._review(tx, row["id"])
 
         return await anyio.to_thread.run_sync(read)
-
-    def _review_of_asset(self, asset: str) -> Review:
-        with self._context.state.transaction() as tx:
-            row = tx.execute("SELECT id FROM reviews WHERE asset = ?", (asset,)).fetchone()
-            return self._review(tx, row["id"])
 
     async def queue(self, production: str, status: str | None) -> ReviewQueue:
         if status is not None and status not in STATUSES:
