@@ -50,24 +50,27 @@ class Families:
 
 
 def build_families(context: StudioContext) -> Families:
-    """style <- production <- continuity <- generation: each receives what it uses, already built."""
+    """style <- production <- consent <- continuity <- review <- generation: each receives what it
+    uses, already built."""
     style = StyleFamily(context)
     production = ProductionFamily(context, kits=style.kits)
-    continuity = ContinuityFamily(context, productions=production.productions, kits=style.kits)
-    generation = GenerationFamily(
-        context,
-        productions=production.productions,
-        kits=style.kits,
-        ledger=continuity.ledger,
-        preflight=continuity.preflight,
-    )
     consent = ConsentFamily(context, productions=production.productions)
+    continuity = ContinuityFamily(context, productions=production.productions, kits=style.kits, consent=consent.consent)
     review = ReviewFamily(
         context,
         productions=production.productions,
         ledger=continuity.ledger,
         kits=style.kits,
         findings=continuity.findings,
+    )
+    generation = GenerationFamily(
+        context,
+        productions=production.productions,
+        kits=style.kits,
+        ledger=continuity.ledger,
+        preflight=continuity.preflight,
+        consent=consent.consent,
+        reviews=review.reviews,
     )
     return Families(style, production, continuity, generation, consent, review)
 

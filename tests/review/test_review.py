@@ -51,7 +51,7 @@ async def shot_of(client: Client, pid: str, ref: str) -> dict[str, Any]:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="issue 11 in progress: prompt_build injects no review notes; retakes name no parent"
+    strict=True, reason="the preflight reads the 'Avoid: orange coats.' line as a coat colour (being fixed)"
 )
 async def test_a_rejection_feeds_the_ledger_the_brief_the_kit_and_the_next_take(tmp_path: Path) -> None:
     app = build_app(tmp_path / "data")

@@ -5,10 +5,13 @@ Other families use the names below, nothing else:
   call, `load(production)` reads its whole `Ledger`; `Ledger.states(scene, entities)` answers as of a scene.
 - `PromptChecker` (as `preflight`): `check(production, ledger, shot, prompt)` -> `PromptCheck`
   (`video_generate` refuses on `has_errors`).
+- `FindingStore` (as `findings`): `open_for(pid, asset=, shot=)`; a finding with rule `LIKENESS_RULE`
+  (a performer on screen without consent) blocks approval.
 """
 
 from tools.continuity.family import ContinuityFamily
 from tools.continuity.ledger import Ledger, LedgerService
+from tools.continuity.media_check import LIKENESS_RULE
 from tools.continuity.models import (
     ENTITY_KINDS,
     ContinuityReport,
@@ -23,6 +26,7 @@ from tools.continuity.report import FindingStore
 
 __all__ = [
     "ENTITY_KINDS",
+    "LIKENESS_RULE",
     "ContinuityFamily",
     "ContinuityReport",
     "EntityState",

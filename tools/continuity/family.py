@@ -14,6 +14,7 @@ from mcp.server import MCPServer
 from pydantic import Field
 
 from core import BackgroundTask, ClientRoots, Migration, StudioContext, root_paths
+from tools.consent import ConsentService
 from tools.continuity.judge import Judge
 from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
@@ -71,13 +72,15 @@ class ContinuityFamily:
     migrations: Sequence[Migration] = MIGRATIONS
     background: Sequence[BackgroundTask] = ()
 
-    def __init__(self, context: StudioContext, *, productions: ProductionService, kits: StyleService) -> None:
+    def __init__(
+        self, context: StudioContext, *, productions: ProductionService, kits: StyleService, consent: ConsentService
+    ) -> None:
         self._context = context
         self.ledger = LedgerService(context, productions)
         self.findings = FindingStore(context)
         judge = Judge(context, self.findings)
         self.preflight = PromptChecker(self.findings, judge, offline_embedder(context, kits))
-        self.media = MediaChecker(productions, kits, self.ledger, self.findings, judge)
+        self.media = MediaChecker(productions, kits, self.ledger, self.findings, judge, consent)
 
     def register(self, server: MCPServer[Any]) -> None:
         register_tools(server, self._context, self)

@@ -1,9 +1,11 @@
 """`continuity_check_media`: a generated (or given) clip against its references, with a timeline.
 
 The references come from where the production keeps them: the kit's brand palette, the reference
-assets attached to the shot's entities in the ledger, the last frames of the previous approved
-shot of the scene, and whatever the caller adds in `against`. Findings are stored with
-`record_findings`, so the report shows them next to the preflight's.
+assets attached to the shot's entities in the ledger, the last frames of the previous shot's
+approved take, and whatever the caller adds in `against`. Every registered performer's reference
+faces are compared too: a performer who appears without a consent covering likeness in this
+production is an error finding, which blocks approval. Findings are stored with `record_findings`,
+so the report shows them next to the preflight's.
 """
 
 from __future__ import annotations
@@ -14,22 +16,37 @@ from pathlib import Path
 import anyio
 from pydantic import BaseModel, Field
 
-from core import StudioError, confine
+from core import NotFound, StudioError, confine
+from tools.consent import ConsentService, Performer
 from tools.continuity.judge import Judge, MediaJudgment
 from tools.continuity.ledger import Ledger, LedgerService
 from tools.continuity.media import Finding, MediaAnalysis, MediaError, analyze_media
+from tools.continuity.media.models import FaceMatch
 from tools.continuity.models import FindingIn, StoredFinding
 from tools.continuity.report import FindingStore
 from tools.production import Asset, Production, ProductionService, Shot, parse_shot_ref, shot_ref
 from tools.style import StyleService
 
 MAX_AGAINST = 8
+# A performer "appears" when most face samples of the clip are within the identity threshold of their
+# reference face: a likeness, not one frame of passing resemblance.
+LIKENESS_MIN_FRACTION = 0.5
+LIKENESS_RULE = "consent.likeness"
 
 
 class MediaReference(BaseModel):
-    role: str = Field(description="brand_palette, entity_reference, previous_shot or against")
+    role: str = Field(description="brand_palette, entity_reference, previous_shot, performer or against")
     ref: str = Field(description="Asset id, path, kit name or entity the reference came from.")
     detail: str = ""
+
+
+class LikenessCheck(BaseModel):
+    performer: str
+    name: str
+    reference: str = Field(description="The reference image asset the clip's faces were compared with.")
+    appears: bool = Field(description=f"At least {LIKENESS_MIN_FRACTION:.0%} of face samples are this performer.")
+    consent_covers: bool = Field(description="Whether their current consent covers likeness in this production.")
+    match: FaceMatch
 
 
 class MediaCheckResult(BaseModel):
@@ -39,6 +56,9 @@ class MediaCheckResult(BaseModel):
     references: list[MediaReference] = Field(description="What the clip was compared with, and why.")
     notes: list[str] = Field(description="Checks that were skipped, and why.")
     analysis: MediaAnalysis = Field(description="Timeline, breaks, palette, reference and transition checks.")
+    likeness: list[LikenessCheck] = Field(
+        default_factory=list, description="Registered performers' reference faces against the clip's faces."
+    )
     findings: list[StoredFinding] = Field(description="Open media findings for this clip after this check.")
     judgment: MediaJudgment | None = Field(
         None,
@@ -54,12 +74,14 @@ class MediaChecker:
         ledger: LedgerService,
         findings: FindingStore,
         judge: Judge,
+        consent: ConsentService,
     ) -> None:
         self._productions = productions
         self._kits = kits
         self._ledger = ledger
         self._findings = findings
         self._judge = judge
+        self._consent = consent
 
     async def check(
         self,
@@ -97,21 +119,33 @@ class MediaChecker:
                 previous = await run(self._previous_approved_clip, prod, the_shot, references, notes)
         else:
             notes.append("No shot: entity references and the cross-shot transition were not checked.")
+        performers = await run(self._performer_references, pid, references)
 
         clip_path = await run(self._productions.asset_path, clip.id)
         try:
             analysis = await run(
                 functools.partial(
-                    analyze_media, clip_path, brand_palette=palette, reference_images=images, previous_clip=previous
+                    analyze_media,
+                    clip_path,
+                    brand_palette=palette,
+                    reference_images=[*images, *performers],
+                    previous_clip=previous,
                 )
             )
         except MediaError as exc:
             raise StudioError(f"{exc} Nothing was recorded.") from exc
+        analysis, likeness = _split_likeness(analysis, performers)
+        findings = [_finding(f) for f in analysis.findings if f.severity != "info"]
+        for check in likeness:
+            if check.appears and check.consent_covers:
+                notes.append(f"{check.name} appears ({check.match.detail}), under their recorded consent.")
+            elif check.appears:
+                findings.append(_likeness_finding(check, pid))
 
         shot_ref_ = the_shot.ref if the_shot else None
         stored = await self._findings.record(
             pid,
-            [_finding(f) for f in analysis.findings if f.severity != "info"],
+            findings,
             source="media",
             shot=shot_ref_,
             asset=clip.id,
@@ -142,6 +176,7 @@ class MediaChecker:
             references=references,
             notes=notes,
             analysis=analysis,
+            likeness=likeness,
             findings=stored,
             judgment=judgment,
         )
@@ -217,15 +252,75 @@ class MediaChecker:
         if not earlier:
             notes.append("No previous shot in the scene: the cross-shot transition was not checked.")
             return None
-        if earlier[0].status != "approved":
-            notes.append(f"Previous shot {previous_ref} is not approved yet: the transition was not checked.")
+        if earlier[0].status != "approved" or earlier[0].take is None:
+            notes.append(f"Previous shot {previous_ref} has no approved take yet: the transition was not checked.")
             return None
-        videos = [a for a in self._productions.assets(prod.id, shot=previous_ref) if a.kind == "video"]
-        if not videos:
-            notes.append(f"Previous shot {previous_ref} has no video asset: the transition was not checked.")
+        take = self._productions.asset(earlier[0].take)
+        if take.kind != "video":
+            notes.append(f"Previous shot {previous_ref}'s approved take is an image: the transition was not checked.")
             return None
-        references.append(MediaReference(role="previous_shot", ref=videos[-1].id, detail=previous_ref))
-        return self._productions.asset_path(videos[-1].id)
+        references.append(MediaReference(role="previous_shot", ref=take.id, detail=f"approved take of {previous_ref}"))
+        return self._productions.asset_path(take.id)
+
+    def _performer_references(
+        self, pid: str, references: list[MediaReference]
+    ) -> dict[Path, tuple[Performer, str, bool]]:
+        """Reference image path -> (performer, its asset id, whether consent covers likeness in pid)."""
+        out: dict[Path, tuple[Performer, str, bool]] = {}
+        for performer, covered in self._consent.likeness_references(pid):
+            for asset_id in performer.references:
+                try:
+                    path = self._productions.asset_path(asset_id)
+                except NotFound:
+                    continue  # the image file was removed; the others still count
+                out[path] = (performer, asset_id, covered)
+                references.append(MediaReference(role="performer", ref=asset_id, detail=performer.name))
+        return out
+
+
+def _split_likeness(
+    analysis: MediaAnalysis, performers: dict[Path, tuple[Performer, str, bool]]
+) -> tuple[MediaAnalysis, list[LikenessCheck]]:
+    """Performers' references were analysed as references; take them out of the analysis (they are
+    not what the clip should look like) and judge them as likeness instead."""
+    by_path = {str(path): who for path, who in performers.items()}
+    likeness = []
+    for check in analysis.reference_checks:
+        who = by_path.get(check.reference)
+        if who is None or check.face is None:
+            continue
+        performer, asset_id, covered = who
+        appears = check.face.faces_compared > 0 and check.face.fraction_within >= LIKENESS_MIN_FRACTION
+        likeness.append(
+            LikenessCheck(
+                performer=performer.id,
+                name=performer.name,
+                reference=asset_id,
+                appears=appears,
+                consent_covers=covered,
+                match=check.face,
+            )
+        )
+    kept = analysis.model_copy(
+        update={
+            "reference_checks": [r for r in analysis.reference_checks if r.reference not in by_path],
+            "findings": [f for f in analysis.findings if not any(f.message.startswith(f"{p}:") for p in by_path)],
+        }
+    )
+    return kept, likeness
+
+
+def _likeness_finding(check: LikenessCheck, pid: str) -> FindingIn:
+    return FindingIn(
+        severity="error",
+        rule=LIKENESS_RULE,
+        found=f"{check.name} ({check.performer}) appears without a consent covering likeness in {pid}: "
+        f"{check.match.detail}",
+        time_s=None,
+        evidence=f"compared with reference {check.reference}",
+        suggestion=f"record their signed consent with performer_consent(performer='{check.performer}', "
+        f"likeness=true, scope=['{pid}'], document='...') and check again, or regenerate without them",
+    )
 
 
 def _finding(finding: Finding) -> FindingIn:

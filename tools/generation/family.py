@@ -14,14 +14,16 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from core import BackgroundTask, Migration, StudioContext, StudioError
+from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
 from tools.generation.images import ImageGenerator
 from tools.generation.models import GroundedPrompt, ImageResult, PlanResult, VideoJob, VideoJobList
 from tools.generation.planning import MAX_COUNT, ShotPlanner
-from tools.generation.prompting import build_prompt
+from tools.generation.prompting import PromptBuilder
 from tools.generation.video import MAX_WAIT_S, MIGRATIONS, VideoJobs
 from tools.production import ProductionService, asset_link
+from tools.review import ReviewService
 from tools.style import StyleService
 
 PLAN_SCENE_PROMPT = """\
@@ -62,13 +64,14 @@ class GenerationFamily:
         kits: StyleService,
         ledger: LedgerService,
         preflight: PromptChecker,
+        consent: ConsentService,
+        reviews: ReviewService,
     ) -> None:
         self.productions = productions
-        self.kits = kits
-        self.ledger = ledger
+        self.prompts = PromptBuilder(kits, ledger, reviews)
         self.planner = ShotPlanner(context, productions, kits, ledger)
-        self.images = ImageGenerator(context, productions, kits, ledger)
-        self.videos = VideoJobs(context, productions, kits, ledger, preflight)
+        self.images = ImageGenerator(context, productions, self.prompts, consent)
+        self.videos = VideoJobs(context, productions, self.prompts, ledger, preflight, consent)
 
     @property
     def background(self) -> Sequence[BackgroundTask]:
@@ -97,7 +100,7 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
 
         Deterministic: the same shot, brief, ledger and kit give byte-identical prompts."""
         prod = await anyio.to_thread.run_sync(family.productions.get, production)
-        return await build_prompt(family.kits, prod, prod.find_shot(shot), await family.ledger.load(prod))
+        return await family.prompts.build(prod, prod.find_shot(shot))
 
     @server.tool()
     async def shots_plan(

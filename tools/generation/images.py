@@ -11,6 +11,7 @@ call, not a job.
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,12 +20,11 @@ import anyio
 
 from core import StudioContext, StudioError
 from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked, may_have_been_processed
-from tools.continuity import LedgerService
+from tools.consent import ConsentService
 from tools.generation import pricing
 from tools.generation.models import GroundedPrompt, ImageResult
-from tools.generation.prompting import build_prompt
+from tools.generation.prompting import PromptBuilder
 from tools.production import ProductionService
-from tools.style import StyleService
 
 if TYPE_CHECKING:
     from google.genai.client import AsyncClient
@@ -39,12 +39,12 @@ MAX_REFERENCES = 3
 
 class ImageGenerator:
     def __init__(
-        self, context: StudioContext, productions: ProductionService, kits: StyleService, ledger: LedgerService
+        self, context: StudioContext, productions: ProductionService, prompts: PromptBuilder, consent: ConsentService
     ) -> None:
         self._context = context
         self._productions = productions
-        self._kits = kits
-        self._ledger = ledger
+        self._prompts = prompts
+        self._consent = consent
 
     async def generate(
         self,
@@ -93,8 +93,12 @@ class ImageGenerator:
         negative: str | None = None
         if not text:
             assert the_shot is not None
-            grounded = await build_prompt(self._kits, prod, the_shot, await self._ledger.load(prod))
+            grounded = await self._prompts.build(prod, the_shot)
             text, negative = grounded.prompt, grounded.negative_prompt or None
+        shas = [hashlib.sha256(data).hexdigest() for data, _ in images]
+        await anyio.to_thread.run_sync(
+            functools.partial(self._consent.check, prod, the_shot, text, shas, audio=False, tool="image_generate")
+        )
         estimate = pricing.estimate_image(model, 1)
         job_id = "img_" + uuid.uuid4().hex[:16]
         clients = self._context.genai

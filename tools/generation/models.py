@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from tools.production import Asset, IntExt, Shot
 
-InjectionKind = Literal["shot", "brief_intent", "brief_must", "brief_must_not", "ledger", "style"]
+InjectionKind = Literal["shot", "brief_intent", "brief_must", "brief_must_not", "ledger", "style", "review"]
 PromptTarget = Literal["prompt", "negative_prompt"]
 
 
@@ -29,7 +29,7 @@ class Injection(BaseModel):
     kind: InjectionKind
     ref: str = Field(
         description="Where it came from: 'shot:3/2#lens', 'brief:v3#must[0]', 'ledger:character:mara', "
-        "or a style chunk id."
+        "'review:rv_…' (a reviewer's notes on the previous take), or a style chunk id."
     )
     text: str = Field(description="Exactly the characters placed in the target.")
     span: Span

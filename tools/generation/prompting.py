@@ -11,10 +11,13 @@ import hashlib
 import logging
 from collections.abc import Sequence
 
+import anyio
+
 from core import StudioError
-from tools.continuity import EntityState, Ledger
+from tools.continuity import EntityState, Ledger, LedgerService
 from tools.generation.models import GroundedPrompt, Injection, InjectionKind, PromptTarget, Span
 from tools.production import BriefVersion, Production, Shot
+from tools.review import ReviewService, ShotFeedback
 from tools.style import StyleHit, StyleKind, StyleService
 
 log = logging.getLogger(__name__)
@@ -175,6 +178,7 @@ def assemble(
     ledger: Sequence[EntityState],
     style: Sequence[StyleHit],
     warnings: Sequence[str] = (),
+    feedback: ShotFeedback | None = None,
 ) -> GroundedPrompt:
     """The prompt and negative prompt. Pure: everything it uses is in its arguments."""
     brief = production.brief
@@ -210,6 +214,12 @@ def assemble(
     ]:
         if value:
             p.labelled(name.replace("_", " ").capitalize(), "shot", f"shot:{ref}#{name}", one_line(value))
+    if feedback is not None and feedback.decision != "approve":
+        # The reviewer's words about the last take, so this one fixes what they saw.
+        verdict = "rejected" if feedback.decision == "reject" else "sent back for revision"
+        p.add(f"Review of the previous take ({feedback.asset}, {verdict}): ")
+        p.inject("review", f"review:{feedback.review}", one_line(feedback.notes), [feedback.review])
+        p.add("\n")
 
     version = f"brief:v{brief.version}"
     p.labelled("Intent", "brief_intent", f"{version}#logline", one_line(brief.logline))
@@ -273,8 +283,32 @@ def assemble(
     )
 
 
-async def build_prompt(kits: StyleService, production: Production, shot: Shot, ledger: Ledger) -> GroundedPrompt:
-    """The grounded prompt for one shot of a production, from its latest brief, as the caller read them."""
-    entries = ledger_entries(ledger, shot.scene, shot_entities(shot))
-    style, warnings = await style_passages(kits, production.kit, style_queries(shot, production.brief))
-    return assemble(production, shot, entries, style, warnings)
+class PromptBuilder:
+    """Grounded prompts from what the generation family was handed: the kit, the ledger and the
+    review verdicts."""
+
+    def __init__(self, kits: StyleService, ledger: LedgerService, reviews: ReviewService) -> None:
+        self._kits = kits
+        self._ledger = ledger
+        self._reviews = reviews
+
+    async def build(self, production: Production, shot: Shot, ledger: Ledger | None = None) -> GroundedPrompt:
+        """The grounded prompt for one shot, from the production's latest brief as the caller read it;
+        pass the ledger when the caller has already loaded it (the preflight must judge the same one)."""
+        if ledger is None:
+            ledger = await self._ledger.load(production)
+        entries = ledger_entries(ledger, shot.scene, shot_entities(shot))
+        style, warnings = await style_passages(self._kits, production.kit, style_queries(shot, production.brief))
+        feedback = await anyio.to_thread.run_sync(self._reviews.feedback, production.id, shot.ref)
+        return assemble(production, shot, entries, style, warnings, feedback)
+
+
+def without_review_notes(grounded: GroundedPrompt) -> str:
+    """The prompt with the reviewer's quoted notes blanked (same length, so spans still hold): the
+    notes describe the rejected take, and the preflight must judge what this take is asked to be."""
+    text = grounded.prompt
+    for injection in grounded.injections:
+        if injection.kind == "review" and injection.span.target == "prompt":
+            start, end = injection.span.start, injection.span.end
+            text = text[:start] + " " * (end - start) + text[end:]
+    return text

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from core import NotFound, StudioContext, StudioError, Tx, now_iso
-from tools.continuity import FindingStore, LedgerService, StoredFinding
+from tools.continuity import LIKENESS_RULE, FindingStore, LedgerService, StoredFinding
 from tools.production import Asset, Production, ProductionService, Shot
 from tools.review.models import (
     DECISIONS,
@@ -147,6 +147,8 @@ class ReviewService:
                 )
         prod = await anyio.to_thread.run_sync(self._productions.get, found.production)
         shot = prod.find_shot(found.shot) if found.shot else None
+        if verdict == "approve":
+            await self._refuse_unconsented_likeness(found)
         seq = await anyio.to_thread.run_sync(
             functools.partial(
                 self._decide_sync, found, prod, shot, verdict, notes_text, reviewer, fact, [*must], [*must_not]
@@ -154,6 +156,16 @@ class ReviewService:
         )
         await self._write_kit_material(seq)
         return await self.get(found.id)
+
+    async def _refuse_unconsented_likeness(self, asset: Asset) -> None:
+        open_findings = await self._findings.open_for(asset.production, asset=asset.id, shot=asset.shot)
+        blocking = [f for f in open_findings if f.rule == LIKENESS_RULE and f.asset == asset.id]
+        if blocking:
+            raise StudioError(
+                f"Asset {asset.id} cannot be approved: {blocking[0].found} Record the consent "
+                "(performer_consent), run continuity_check_media on the asset again, then approve; or reject it. "
+                "Nothing was changed."
+            )
 
     def _decide_sync(
         self,

@@ -3,8 +3,10 @@
 Order of a `video_generate` call (nothing paid happens before step 6):
  1. read the production once (a shot of another production is not found), check Vertex credentials,
     validate the request against the model's limits (limits.py) and the reference assets;
- 2. read the ledger once and build the grounded prompt; 3. run the continuity preflight on that same
-    production and ledger (refuse on errors unless overridden, and record the override);
+ 2. read the ledger once and build the grounded prompt (with the last review's notes on the shot);
+ 3. run the continuity preflight on that same production and ledger (refuse on errors unless
+    overridden, and record the override); 3a. the consent guard: refuse (and log the refusal) when
+    the request involves a performer whose consent does not cover it;
  4. estimate the cost;
  5. in ONE transaction: return the live job for the same request if there is one (same production,
     shot, model, prompt, negative prompt, settings and seed -> same request digest), else commit the
@@ -35,6 +37,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import anyio
@@ -42,16 +45,16 @@ from pydantic import BaseModel
 
 from core import StudioContext, StudioError, crash_point, iso_of, shown
 from core.genai import GenerationError, MissingCredentials
+from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
 from tools.generation.models import TERMINAL_STATUSES, VideoJob, VideoJobList
-from tools.generation.prompting import build_prompt
+from tools.generation.prompting import PromptBuilder, without_review_notes
 from tools.generation.video import limits, wire
 from tools.generation.video.poller import Poller
 from tools.generation.video.request import VideoRequest, price_label
 from tools.generation.video.store import LIVE_STATUSES, JobStore, Row
 from tools.production import Asset, Production, ProductionService, Spend, check_budget
-from tools.style import StyleService
 
 MAX_WAIT_S = 600.0
 
@@ -61,15 +64,17 @@ class VideoJobs:
         self,
         context: StudioContext,
         productions: ProductionService,
-        kits: StyleService,
+        prompts: PromptBuilder,
         ledger: LedgerService,
         preflight: PromptChecker,
+        consent: ConsentService,
     ) -> None:
         self._context = context
         self._productions = productions
-        self._kits = kits
+        self._prompts = prompts
         self._ledger = ledger
         self._preflight = preflight
+        self._consent = consent
         self.store = JobStore(context, productions)
         self.poller = Poller(context, self.store)
 
@@ -152,15 +157,17 @@ class VideoJobs:
             first_frame_asset,
             shot.duration_s,
         )
-        for asset_id in [*settings.reference_assets, *filter(None, [settings.first_frame_asset])]:
+        images = [
             await anyio.to_thread.run_sync(self._image_asset, asset_id)
+            for asset_id in [*settings.reference_assets, *filter(None, [settings.first_frame_asset])]
+        ]
         ledger = await self._ledger.load(prod)
-        grounded = await build_prompt(self._kits, prod, shot, ledger)
+        grounded = await self._prompts.build(prod, shot, ledger)
         negative = grounded.negative_prompt
         if negative_prompt and negative_prompt.strip():
             negative = f"{negative}, {negative_prompt.strip()}" if negative else negative_prompt.strip()
         # The continuity errors of the exact prompt about to be paid for.
-        check = await self._preflight.check(prod, ledger, shot, grounded.prompt)
+        check = await self._preflight.check(prod, ledger, shot, without_review_notes(grounded))
         errors = [f.message for f in check.findings if f.severity == "error"]
         if errors and not override_preflight:
             listed = "; ".join(errors[:8])
@@ -169,6 +176,18 @@ class VideoJobs:
                 "Fix the shot or the ledger (continuity_set) and try again, or pass override_preflight=true to "
                 "generate anyway (the override is recorded on the job)."
             )
+        # Dry runs too: a dry run says whether the real call would go through.
+        await anyio.to_thread.run_sync(
+            partial(
+                self._consent.check,
+                prod,
+                shot,
+                grounded.prompt,
+                [image.sha256 for image in images],
+                audio=settings.audio,
+                tool="video_generate",
+            )
+        )
         estimate = pricing.estimate_video(settings.model, settings.duration_s, 1, settings.resolution, settings.audio)
         return VideoRequest(
             production=prod.id,
