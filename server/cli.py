@@ -1,4 +1,4 @@
-"""`studio-mcp serve|doctor`."""
+"""`studio-mcp serve|doctor|review`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,37 @@ import logging
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import anyio
+from starlette.routing import BaseRoute
 
-from core import Settings
+from core import NotFound, Settings, StudioContext
 from core.genai import GenAIClients, GenAISettings
-from server.app import build_server
+from server.app import Families, build_families, serve_families
 from server.auth import AuthConfigError, IntrospectionTokenVerifier, token_verifier
-from server.http import HttpOptions, RefusedBind, run_http
+from server.http import (
+    HttpOptions,
+    RefusedBind,
+    bind_loopback,
+    local_review_app,
+    new_review_key,
+    run_http,
+    serve_socket,
+)
 from server.stdio import run_stdio
+from tools.review.page import review_routes
 from tools.style import ChromaStore, make_embedder
+
+T = TypeVar("T")
+
+# How long doctor waits for the embedder to load and encode (loading torch and MiniLM takes ~7 s here).
+DOCTOR_EMBEDDER_TIMEOUT_S = 120.0
+# Importing chromadb takes seconds once; its calls then get STUDIO_CHROMA_TIMEOUT_S each.
+DOCTOR_CHROMA_IMPORT_S = 60.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,6 +58,11 @@ def main(argv: list[str] | None = None) -> None:
         help="HTTP without sessions, so any replica behind a load balancer can answer any request.",
     )
     commands.add_parser("doctor", help="Check settings, storage, the embedder and credentials.")
+    review = commands.add_parser(
+        "review", help="Serve the review page on 127.0.0.1 for you alone (a key per run), until Ctrl-C."
+    )
+    review.add_argument("--port", type=int, default=0, help="Port on 127.0.0.1 (default: any free port).")
+    review.add_argument("--production", help="Open on this production's queue (id or name).")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -54,95 +80,244 @@ def main(argv: list[str] | None = None) -> None:
         except (RefusedBind, AuthConfigError) as exc:
             sys.stderr.write(f"studio-mcp: {exc}\n")
             sys.exit(2)
+    elif args.command == "review":
+        sys.exit(run_review(settings, port=args.port, production=args.production))
     else:
-        sys.exit(run_doctor(settings))
+        doctor = Doctor(settings)
+        code = doctor.run()
+        if doctor.abandoned:
+            # a backend call that never answered still holds a thread; do not wait for it at exit
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
+
+
+def page_routes(families: Families, settings: Settings) -> list[BaseRoute]:
+    return review_routes(
+        families.review.reviews, families.production.productions, trusted_origins=settings.http_allowed_origins
+    )
 
 
 def run_serve(settings: Settings, *, http: bool, options: HttpOptions) -> None:
-    server = build_server(settings)
+    context = StudioContext(settings)
+    families = build_families(context)
+    server = serve_families(context, families.in_order())
     if http:
-        run_http(server, settings, options)
+        run_http(server, settings, options, page_routes(families, settings))
     else:
         anyio.run(run_stdio, server)
 
 
-def run_doctor(settings: Settings) -> int:
-    """Print what this server will use and what each missing piece disables. Exit 1 if a core piece fails."""
-    failures = 0
+def run_review(settings: Settings, *, port: int, production: str | None) -> int:
+    """The review page alone, on loopback, for the local user: prints its URL and serves until Ctrl-C.
 
-    def say(text: str = "") -> None:
+    Only the review family's background work runs (its kit-material retries), not the Veo poller: the
+    MCP server that owns this data directory polls its jobs."""
+    context = StudioContext(settings)
+    families = build_families(context)
+    context.open_state([m for family in families.in_order() for m in family.migrations])
+    try:
+        path = "/review/"
+        if production is not None:
+            try:
+                path += families.production.productions.resolve(production)
+            except NotFound as exc:
+                sys.stderr.write(f"studio-mcp review: {exc}\n")
+                return 2
+        if not 0 <= port <= 65535:
+            sys.stderr.write(f"studio-mcp review: --port {port} is not a port number (0-65535; 0 = any free port).\n")
+            return 2
+        try:
+            sock = bind_loopback(port)
+        except OSError as exc:
+            sys.stderr.write(
+                f"studio-mcp review: cannot listen on 127.0.0.1:{port} ({exc.strerror}): pick another --port.\n"
+            )
+            return 2
+        bound = int(sock.getsockname()[1])
+        key = new_review_key()
+
+        @asynccontextmanager
+        async def background(_app: Any) -> AsyncIterator[None]:
+            async with anyio.create_task_group() as tasks:
+                for task in families.review.background:
+                    tasks.start_soon(task)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+
+        app = local_review_app(page_routes(families, settings), key, bound, lifespan=background)
+        sys.stdout.write(
+            f"Review page for this user only (the key changes every run):\n"
+            f"  http://127.0.0.1:{bound}{path}?key={key}\nCtrl-C stops it.\n"
+        )
+        sys.stdout.flush()
+        try:
+            serve_socket(app, sock, settings.log_level)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sock.close()
+        sys.stdout.write("Review page stopped.\n")
+        return 0
+    finally:
+        context.close_state()
+
+
+class Timeout(Exception):
+    """A doctor check did not finish in time."""
+
+
+def run_doctor(settings: Settings) -> int:
+    return Doctor(settings).run()
+
+
+class Doctor:
+    """Prints what this server will use and what each missing piece disables (exit 1 if a core piece
+    fails). Every backend call runs under a deadline, so a frozen Chroma or a stuck embedder load is
+    reported, not waited on: `abandoned` then says a thread is still stuck in one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.failures = 0
+        self.abandoned = False
+
+    def say(self, text: str = "") -> None:
         sys.stdout.write(text + "\n")  # doctor is a CLI report, never run while serving stdio
 
-    def line(ok: bool | None, what: str, detail: str) -> None:
+    def line(self, ok: bool | None, what: str, detail: str) -> None:
         mark = {True: "ok  ", False: "FAIL", None: "off "}[ok]
-        say(f"[{mark}] {what}: {detail}")
+        if ok is False:
+            self.failures += 1
+        self.say(f"[{mark}] {what}: {detail}")
 
-    say("studio-mcp doctor\n\nSettings (secrets masked):")
-    for name, value in settings.masked().items():
-        say(f"  {name} = {value}")
-    say()
+    def bounded(self, fn: Callable[[], T], seconds: float) -> T:
+        """fn() in a daemon thread, given up on after `seconds` (the thread is left to itself)."""
+        result: list[T] = []
+        error: list[BaseException] = []
 
-    try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=settings.data_dir):
-            pass
-        line(True, "data directory", f"{settings.data_dir.resolve()} is writable")
-    except OSError as exc:
-        failures += 1
-        line(False, "data directory", f"{settings.data_dir} is not writable ({exc}); set STUDIO_DATA_DIR")
+        def work() -> None:
+            try:
+                result.append(fn())
+            except BaseException as exc:  # handed to the caller's thread as is
+                error.append(exc)
 
-    try:
-        kits = ChromaStore(settings).kits()
-        where = (
-            settings.chroma_path
-            if settings.chroma_mode == "embedded"
-            else f"{settings.chroma_host}:{settings.chroma_port}"
+        worker = threading.Thread(target=work, name="doctor-check", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            self.abandoned = True
+            raise Timeout(f"no answer within {seconds:g} s")
+        if error:
+            raise error[0]
+        return result[0]
+
+    def run(self) -> int:
+        settings = self.settings
+        self.say("studio-mcp doctor\n\nSettings (secrets masked):")
+        for name, value in settings.masked().items():
+            self.say(f"  {name} = {value}")
+        self.say()
+        self.check_data_dir()
+        self.check_chroma()
+        self.check_embedder()
+        self.check_credentials()
+        self.check_auth()
+        self.say(
+            "\nStyle retrieval, productions, shots_save, prompt_build, continuity and cost tools need no credentials."
         )
-        line(True, "chroma", f"{settings.chroma_mode} at {where}, {len(kits)} kit(s)")
-    except Exception as exc:
-        failures += 1
-        line(False, "chroma", f"{exc} — style tools are disabled until it is reachable")
+        return 1 if self.failures else 0
 
-    if settings.embedder == "gemini":
-        line(None, "embedder", "gemini: needs GEMINI_API_KEY; checked on first use")
-    else:
+    def check_data_dir(self) -> None:
+        data_dir = self.settings.data_dir
+
+        def probe() -> None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=data_dir):
+                pass
+
         try:
-            embedder = make_embedder(settings.embedder, GenAIClients(GenAISettings.from_env(os.environ)), "")
-            dim = len(embedder.embed_sync(["doctor check"])[0])  # type: ignore[attr-defined]
-            line(True, "embedder", f"{embedder.name}, {dim} dimensions, loaded offline")
-        except Exception as exc:
-            failures += 1
-            line(False, "embedder", f"{exc} — style_ingest and style_search are disabled")
+            self.bounded(probe, 30)  # a hung network mount must not hang doctor either
+            self.line(True, "data directory", f"{data_dir.resolve()} is writable")
+        except Timeout as exc:
+            self.line(False, "data directory", f"{data_dir} did not answer ({exc}): check its disk or mount")
+        except OSError as exc:
+            self.line(False, "data directory", f"{data_dir} is not writable ({exc}); set STUDIO_DATA_DIR")
 
-    present = GenAIClients(GenAISettings.from_env(os.environ)).describe()
-    line(
-        True if present.developer_ready else None,
-        "Gemini Developer API",
-        "configured"
-        if present.developer_ready
-        else "no GEMINI_API_KEY/GOOGLE_API_KEY: shots_plan, Gemini images and gemini embeddings are disabled",
-    )
-    line(
-        True if present.vertex_ready else None,
-        "Vertex AI",
-        f"configured ({present.vertex_auth})"
-        if present.vertex_ready
-        else "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION "
-        "and ADC, or a Vertex express-mode API key): Veo video and Imagen are disabled",
-    )
-    try:
-        verifier = token_verifier(settings)
-    except AuthConfigError as exc:
-        failures += 1
-        line(False, "HTTP auth", str(exc))
-    else:
-        if isinstance(verifier, IntrospectionTokenVerifier):
-            line(True, "HTTP auth", f"OAuth token introspection at {settings.http_oauth_introspection_url}")
-        elif verifier is not None:
-            line(True, "HTTP auth", "bearer tokens")
-        elif settings.http_behind_auth_proxy:
-            line(None, "HTTP auth", "none here: an authenticating proxy is trusted to do it")
+    def check_chroma(self) -> None:
+        settings = self.settings
+        store = ChromaStore(settings)
+        # the store gives each call (connecting, listing) STUDIO_CHROMA_TIMEOUT_S and says so when it runs out
+        deadline = DOCTOR_CHROMA_IMPORT_S + 3 * settings.chroma_timeout_s
+        disabled = "style tools are disabled until it is reachable"
+        try:
+            kits = self.bounded(lambda: anyio.run(store.run, store.kits), deadline)
+        except Timeout as exc:
+            self.line(False, "chroma", f"{store.address} did not answer ({exc}) — {disabled}")
+        except Exception as exc:  # doctor reports whatever the backend raised, and goes on
+            self.line(False, "chroma", f"{exc} — {disabled}")
         else:
-            line(None, "HTTP auth", "none: `serve --http` binds only loopback addresses (see STUDIO_HTTP_AUTH_*)")
-    say("\nStyle retrieval, productions, shots_save, prompt_build, continuity and cost tools need no credentials.")
-    return 1 if failures else 0
+            where = (
+                settings.chroma_path
+                if settings.chroma_mode == "embedded"
+                else f"{settings.chroma_host}:{settings.chroma_port}"
+            )
+            self.line(True, "chroma", f"{settings.chroma_mode} at {where}, {len(kits)} kit(s)")
+        if store.stragglers:
+            self.abandoned = True
+
+    def check_embedder(self) -> None:
+        settings = self.settings
+        if settings.embedder == "gemini":
+            self.line(None, "embedder", "gemini: needs GEMINI_API_KEY; checked on first use")
+            return
+        disabled = "style_ingest and style_search are disabled"
+
+        def load() -> tuple[str, int]:
+            embedder = make_embedder(settings.embedder, GenAIClients(GenAISettings.from_env(os.environ)), "")
+            return embedder.name, len(embedder.embed_sync(["doctor check"])[0])  # type: ignore[attr-defined]
+
+        try:
+            name, dim = self.bounded(load, DOCTOR_EMBEDDER_TIMEOUT_S)
+        except Timeout as exc:
+            self.line(False, "embedder", f"{settings.embedder} did not load and encode ({exc}) — {disabled}")
+        except Exception as exc:  # doctor reports whatever the backend raised, and goes on
+            self.line(False, "embedder", f"{exc} — {disabled}")
+        else:
+            self.line(True, "embedder", f"{name}, {dim} dimensions, loaded offline")
+
+    def check_credentials(self) -> None:
+        present = GenAIClients(GenAISettings.from_env(os.environ)).describe()
+        self.line(
+            True if present.developer_ready else None,
+            "Gemini Developer API",
+            "configured"
+            if present.developer_ready
+            else "no GEMINI_API_KEY/GOOGLE_API_KEY: shots_plan, Gemini images and gemini embeddings are disabled",
+        )
+        self.line(
+            True if present.vertex_ready else None,
+            "Vertex AI",
+            f"configured ({present.vertex_auth})"
+            if present.vertex_ready
+            else "no Vertex credentials (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/"
+            "GOOGLE_CLOUD_LOCATION and ADC, or a Vertex express-mode API key): Veo video and Imagen are disabled",
+        )
+
+    def check_auth(self) -> None:
+        settings = self.settings
+        try:
+            verifier = token_verifier(settings)  # reads settings and the token file; calls no provider
+        except AuthConfigError as exc:
+            self.line(False, "HTTP auth", str(exc))
+            return
+        if isinstance(verifier, IntrospectionTokenVerifier):
+            self.line(True, "HTTP auth", f"OAuth token introspection at {settings.http_oauth_introspection_url}")
+        elif verifier is not None:
+            self.line(True, "HTTP auth", "bearer tokens")
+        elif settings.http_behind_auth_proxy:
+            self.line(None, "HTTP auth", "none here: an authenticating proxy is trusted to do it")
+        else:
+            self.line(None, "HTTP auth", "none: `serve --http` binds only loopback addresses (see STUDIO_HTTP_AUTH_*)")

@@ -4,16 +4,24 @@ Outermost, the Host/Origin check (DNS-rebinding protection) on every bind, not o
 inside it, authentication (when configured): no request reaches any route, the MCP endpoint or
 one added later (the review page), without a valid token, except the public OAuth metadata
 that tells a client where to get one. Stateful sessions expire after `http_session_idle_s`.
+
+`studio-mcp review` serves the review page alone on loopback, behind a key made for each run.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import hmac
 import ipaddress
 import logging
+import secrets
+import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 import uvicorn
@@ -28,6 +36,8 @@ from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, BaseUser
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import Settings
@@ -147,8 +157,11 @@ def check_bind(settings: Settings, options: HttpOptions, verifier: TokenVerifier
         )
 
 
-def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> ASGIApp:
-    """The whole ASGI app: guards around the SDK's Starlette app (whose routes any later one joins)."""
+def http_app(
+    server: MCPServer[Any], settings: Settings, options: HttpOptions, routes: Sequence[BaseRoute] = ()
+) -> ASGIApp:
+    """The whole ASGI app: guards around the SDK's Starlette app, which `routes` (the review page) join,
+    so they sit behind exactly the MCP endpoint's Host/Origin check and authentication."""
     verifier = token_verifier(settings)
     check_bind(settings, options, verifier)
     security = transport_security(settings, options.host)
@@ -166,6 +179,7 @@ def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -
         transport_security=security,
         host=options.host,
     )
+    starlette.router.routes.extend(routes)
     app: ASGIApp = starlette
     if verifier is not None:
         resource = AnyHttpUrl(settings.http_oauth_resource_url) if settings.http_oauth_resource_url else None
@@ -187,7 +201,87 @@ def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -
     return HostOriginGuard(app, security)
 
 
-def run_http(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> None:
-    app = http_app(server, settings, options)
+def run_http(
+    server: MCPServer[Any], settings: Settings, options: HttpOptions, routes: Sequence[BaseRoute] = ()
+) -> None:
+    app = http_app(server, settings, options, routes)
     config = uvicorn.Config(app, host=options.host, port=options.port, log_level=settings.log_level.lower())
     anyio.run(uvicorn.Server(config).serve)
+
+
+# -- `studio-mcp review`: the review page alone, for one local user ------------------------------
+
+LOCAL_HOST = "127.0.0.1"
+KEY_PARAM = "key"
+
+
+class LocalKeyGuard:
+    """Only whoever holds this run's key gets in: the printed URL carries it once (`?key=`), and the
+    answer moves it into an HttpOnly, SameSite=Strict cookie and drops it from the address bar. Other
+    local users reach the same loopback port but not the key; another site's form post carries no
+    SameSite=Strict cookie."""
+
+    def __init__(self, app: ASGIApp, key: str, port: int) -> None:
+        self.app = app
+        self.key = key.encode()
+        self.cookie = f"studio_review_{port}"  # cookies ignore ports: one name per run's port
+
+    def _matches(self, offered: str | None) -> bool:
+        return offered is not None and hmac.compare_digest(offered.encode("utf-8", "replace"), self.key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self._matches(request.cookies.get(self.cookie)):
+            await self.app(scope, receive, send)
+            return
+        response: Response
+        if request.method == "GET" and self._matches(request.query_params.get(KEY_PARAM)):
+            rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != KEY_PARAM])
+            response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+            response.set_cookie(self.cookie, self.key.decode(), httponly=True, samesite="strict", path="/")
+        else:
+            response = PlainTextResponse(
+                "This review page needs this run's key: open the address `studio-mcp review` printed "
+                "(http://127.0.0.1:<port>/review/...?key=...).",
+                status_code=401,
+            )
+        await response(scope, receive, send)
+
+
+def local_review_app(routes: Sequence[BaseRoute], key: str, port: int, lifespan: Any = None) -> ASGIApp:
+    """The review page on loopback: Host/Origin limited to loopback names, then the run's key."""
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/review/", status_code=307)
+
+    starlette = Starlette(routes=[Route("/", home, methods=["GET"]), *routes], lifespan=lifespan)
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=LOOPBACK_HOSTS, allowed_origins=LOOPBACK_ORIGINS
+    )
+    return HostOriginGuard(LocalKeyGuard(starlette, key, port), security)
+
+
+def new_review_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def bind_loopback(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0: any free one); OSError if the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOCAL_HOST, port))
+        sock.listen(128)  # connections wait in the backlog until the server starts accepting
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_socket(app: ASGIApp, sock: socket.socket, log_level: str) -> None:
+    """Serve until Ctrl-C (uvicorn shuts down gracefully, then re-raises the interrupt)."""
+    config = uvicorn.Config(app, log_level=log_level.lower())
+    anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))

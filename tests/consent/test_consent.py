@@ -113,3 +113,10 @@ async def test_generation_is_refused_before_any_request_until_consent_covers_it(
 
         report = await call(client, "consent_report", production=pid)
         assert [r["tool"] for r in report["refusals"]] == ["video_generate", "image_generate", "video_generate"]
+        # production_get shows the cast, the consent and every refusal in its event log.
+        events = (await call(client, "production_get", production=pid))["events"]
+        refused_events = [e for e in events if e["outcome"] == "refused: consent"]
+        assert [e["tool"] for e in refused_events] == ["video_generate", "image_generate", "video_generate"]
+        assert all(e["detail"]["name"] == "Ada Obi" for e in refused_events)
+        assert any(e["tool"] == "performer_cast" and e["detail"]["character"] == "Mara" for e in events)
+        assert any(e["tool"] == "performer_consent" and e["detail"]["covers_this_production"] for e in events)

@@ -25,6 +25,7 @@ from tests.conftest import (
     RunningServer,
     free_port,
     make_workdir,
+    server_env,
     start_http_server,
     stdio_params,
     stop,
@@ -378,3 +379,68 @@ async def test_chroma_down_after_the_first_connection_names_chroma_in_every_tool
             assert not result.is_error, (tool, text)
             assert "Chroma" in text and chroma.address in text and "unreachable" in text, (tool, text)
         assert (await call(client, "cost_estimate", model="veo-3.1-fast-generate-001"))["estimate_usd"] > 0
+
+
+async def test_a_chroma_frozen_before_the_first_connection_is_answered_in_time_everywhere(
+    chroma: ChromaServer, tmp_path: Path
+) -> None:
+    """Chroma is SIGSTOPped before anything has connected to it. Building chromadb's client already makes
+    requests (who am I, does the tenant exist), and chromadb gives them no timeout: before the fix a
+    direct ChromaStore call and `studio-mcp doctor` never came back, and the first tool call left a thread
+    blocked on the connection for as long as Chroma stayed frozen. Each must end in a clear error in time,
+    and the same server must work as soon as Chroma resumes."""
+    from core import Settings
+    from tools.style import ChromaStore
+    from tools.style.store import ChromaUnavailable
+
+    timeout = "2"
+    env = chroma.env(STUDIO_CHROMA_TIMEOUT_S=timeout)
+    chroma.freeze()
+    try:
+        settings = Settings(
+            chroma_mode="http",
+            chroma_host="127.0.0.1",
+            chroma_port=chroma.port,
+            chroma_timeout_s=float(timeout),
+            data_dir=tmp_path / "direct",
+        )
+        # Abandoned on cancel, so that the code before the fix fails this test instead of hanging it.
+        with anyio.fail_after(30):
+            outcome = await anyio.to_thread.run_sync(
+                lambda: _raised(ChromaStore(settings).kits), abandon_on_cancel=True
+            )
+        assert isinstance(outcome, ChromaUnavailable), outcome
+        assert chroma.address in str(outcome) and "did not answer" in str(outcome), outcome
+
+        doctor = await anyio.to_thread.run_sync(
+            lambda: subprocess.run(
+                [str(BIN / "studio-mcp"), "doctor"],
+                cwd=tmp_path,
+                env=server_env(tmp_path / "doctor-data", **env, STUDIO_EMBEDDER="gemini"),
+                capture_output=True,
+                text=True,
+                timeout=60,  # raises, failing the test, where doctor hangs
+            )
+        )
+        [line] = [row for row in doctor.stdout.splitlines() if "chroma:" in row]
+        assert doctor.returncode == 1 and line.startswith("[FAIL]") and chroma.address in line, doctor.stdout
+
+        async with running(make_workdir(tmp_path / "work"), **env) as server, server.client() as client:
+            for _ in range(2):  # the first call connects; the second finds the first one's attempt over
+                with anyio.fail_after(30):
+                    result = await client.call_tool("style_kits", {})
+                message = clear_chroma_error(result, chroma)
+                assert "did not answer" in message, message
+            chroma.thaw()
+            with anyio.fail_after(30):
+                assert (await call(client, "style_kits"))["kits"] == []
+    finally:
+        chroma.thaw()
+
+
+def _raised(fn: Any) -> BaseException | None:
+    try:
+        fn()
+    except Exception as exc:
+        return exc
+    return None

@@ -128,6 +128,13 @@ class ConsentService:
                 (prod, role.lower(), role, pid, now_iso()),
             )
             self._add_references(tx, pid, refs)
+            self._productions.record_event(
+                prod,
+                "performer_cast",
+                {"performer": pid, "character": role},
+                detail={"performer": pid, "name": self._performer_name(tx, pid), "character": role},
+                tx=tx,
+            )
             return self._performer(tx, pid)
 
     def get(self, performer: str) -> Performer:
@@ -160,6 +167,14 @@ class ConsentService:
                         "INSERT INTO consent_refusals (production, performer, tool, shot, missing, at) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (production.id, pid, tool, shot.ref if shot else None, gap, now_iso()),
+                    )
+                    self._productions.record_event(
+                        production.id,
+                        tool,
+                        {"shot": shot.ref if shot else None, "performer": pid},
+                        "refused: consent",
+                        detail={"performer": pid, "name": name, "missing": gap},
+                        tx=tx,
                     )
         if missing:
             needs = "likeness=true, voice=true" if audio else "likeness=true"
@@ -274,6 +289,21 @@ class ConsentService:
                 now_iso(),
             ),
         )
+        # Each production the performer is cast in shows the change in its own event log (production_get).
+        for role in tx.execute("SELECT DISTINCT production FROM performer_roles WHERE performer = ?", (pid,)):
+            self._productions.record_event(
+                role["production"],
+                "performer_consent",
+                {"performer": pid, "action": action},
+                detail={
+                    "performer": pid,
+                    "action": action,
+                    "covers_this_production": not _gap(self._current(tx, pid), role["production"], audio=False),
+                    "document": grant["document"],
+                },
+                actor=recorded_by,
+                tx=tx,
+            )
 
     def _add_name(self, tx: Tx, pid: str, label: str) -> None:
         taken = tx.execute("SELECT performer FROM performer_names WHERE name_key = ?", (label.lower(),)).fetchone()

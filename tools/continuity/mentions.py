@@ -364,7 +364,18 @@ def _describes(doc: Doc, j: int) -> bool:
         return True
     if toks[j].low in {"a", "an", "the"}:
         return any(k < len(toks) and toks[k].is_word and is_descriptive(toks[k].low) for k in (j + 1, j + 2))
-    return False
+    return _short_aside(doc, j)
+
+
+def _short_aside(doc: Doc, j: int) -> bool:
+    """An aside of at most three words, closed by a comma, dash or bracket, that ends in a descriptive word:
+    'her jacket, bright orange, flaps open' / 'the coat -- washed-out blue -- hangs'."""
+    toks = doc.tokens
+    k = j
+    while k < len(toks) and k < j + 3 and toks[k].is_word and toks[k].low not in NEGATORS | RELATIVIZERS:
+        k += 1
+    closed = k < len(toks) and toks[k].low in {",", "-", "—", "–", ")"} and k > j
+    return closed and is_descriptive(toks[k - 1].low)
 
 
 def post_window(doc: Doc, end: int, mention_starts: set[int] | None = None) -> tuple[list[Item], bool]:
@@ -391,6 +402,9 @@ def post_window(doc: Doc, end: int, mention_starts: set[int] | None = None) -> t
     if full and in_relative_clause(doc, end) and not appositive:
         full = False
     limit = 12 if full else 3
+    placed = None if full else _placement(doc, j)
+    if placed is not None:
+        limit = placed - j + 6  # 'scar sits high on her right cheekbone': through the prepositional phrase
     items: list[Item] = []
     words = 0
     negated = False
@@ -426,4 +440,27 @@ def post_window(doc: Doc, end: int, mention_starts: set[int] | None = None) -> t
             items += found
         words += 1
         j += 1
+    if placed is not None:
+        # A side past the verb counts only where the phrase names a body part it sits on.
+        where = [(k, p) for k, p in items if k > placed]
+        if not any("part" in dims_of([p]) for _, p in where):
+            items = [(k, p) for k, p in items if k <= placed]
     return items, full
+
+
+_PLACEMENT = {"on", "across", "along", "over", "above", "below", "under", "beneath", "near", "down", "around"}
+
+
+def _placement(doc: Doc, j: int) -> int | None:
+    """The preposition of a verb's placing phrase right after a noun ('sits [high] on', 'runs across'),
+    else None."""
+    toks = doc.tokens
+    for off in (1, 2):
+        k = j + off
+        if k >= len(toks) or doc.sentence[k] != doc.sentence[j]:
+            return None
+        if toks[k].low in _PLACEMENT:
+            between = toks[j:k]
+            ok = all(t.is_word and t.low not in v.PRE_STOPS and t.low not in NEGATORS for t in between)
+            return k if ok else None
+    return None

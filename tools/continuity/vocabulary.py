@@ -189,8 +189,28 @@ MARKERS: dict[str, tuple[frozenset[str], str]] = {
     phrase: (frozenset(heads.split()), word) for phrase, (heads, word) in _PRESENCE["markers"].items()
 }
 NONE_VALUES = set(_PRESENCE["none_values"].split())
-PERFECT_REMOVAL = [tuple(p.split()) for p in _PRESENCE["perfect_removal"].split("|")]
-PERFECT_AUX = set(_PRESENCE["perfect_auxiliaries"].split())
+
+
+def verb_forms(lemma: str, irregular: str = "") -> set[str]:
+    """Every written form of a verb: 'pull' -> pull pulls pulling pulled; irregular forms are given."""
+    stem = lemma[:-1] if lemma.endswith("e") and not lemma.endswith("ee") else lemma
+    third = lemma + "es" if lemma.endswith(("sh", "ch", "s", "x", "z")) else lemma + "s"
+    past = lemma + "d" if lemma.endswith("e") else lemma + "ed"
+    return {lemma, third, stem + "ing", past, *irregular.split()}
+
+
+def _removals() -> list[tuple[frozenset[str], tuple[str, ...]]]:
+    """Removal verbs as (forms of the verb, its particle words): 'take off' -> ({take, took, ...}, ('off',))."""
+    irregular: dict[str, str] = _PRESENCE["irregular_forms"]
+    out = []
+    for phrase in _PRESENCE["removal_verbs"].split("|"):
+        verb, *particle = phrase.split()
+        out.append((frozenset(verb_forms(verb, irregular.get(verb, ""))), tuple(particle)))
+    return out
+
+
+REMOVALS = _removals()
+REDON = [tuple(p.split()) for p in _PRESENCE["redon"].split("|")]
 ABSENCE_WORDS = set(_PRESENCE["absence_words"].split())
 NOT_WEARING = [tuple(p.split()) for p in _PRESENCE["not_wearing"].split("|")]
 MUST_NOT_GROUPS: list[list[str]] = [g.split("|") for g in lexicon.load("must_not")["groups"]]

@@ -1,112 +1,219 @@
-"""The review page: the queue and each take with its findings, prompt and provenance, and a form to
-approve, reject or revise it. Server-rendered (Jinja2, Starlette): deciding works without JavaScript;
-a few lines of script only make break-time links seek the player in place.
+"""The review page: per production, the queue and each take playing with its shot, prompt, provenance
+and findings, and a form to approve, reject or revise it. Server-rendered (Jinja2, Starlette):
+deciding is a plain form post that works without JavaScript; a few lines of script only make
+break-time links seek the player in place (without script the link reloads the page at that time).
 
-The routes carry no authentication of their own: the HTTP server puts them behind the same layers as
-the MCP endpoint. Form posts must come from the page's own origin (cross-site posts are refused)."""
+The routes carry no authentication of their own: the server puts them behind the same layers as the
+MCP endpoint (`serve --http`) or behind a per-run key (`studio-mcp review`). Form posts must come
+from the page's own origin, and no page may be framed by another site (a framed page's post would be
+same-origin), so a cross-site form post or click changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import anyio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from core import NotFound, StudioError
+from tools.production import Production, ProductionService, Shot
+from tools.review.models import Review
 from tools.review.service import ReviewService
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 MAX_FORM_BYTES = 64 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+# Inline style and script are the page's own; nothing else loads, and no other site may frame it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 
-def review_routes(reviews: ReviewService, prefix: str = "/review") -> list[Route]:
-    def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+class PageError(Exception):
+    """An HTTP answer other than the page: its status and the message shown to the reviewer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def review_routes(
+    reviews: ReviewService,
+    productions: ProductionService,
+    *,
+    prefix: str = "/review",
+    trusted_origins: Sequence[str] = (),
+) -> list[BaseRoute]:
+    """The page's routes under `prefix`. `trusted_origins` are origins besides the request's own Host
+    that may post the form (the public origin when a proxy rewrites Host)."""
+    trusted = {origin.rstrip("/").lower() for origin in trusted_origins}
+
+    def render(name: str, code: int = 200, **values: Any) -> HTMLResponse:
         html = TEMPLATES.get_template(name).render(prefix=prefix, **values)
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=code, headers=SECURITY_HEADERS)
 
-    def problem(status: int, message: str) -> HTMLResponse:
-        return HTMLResponse(
-            TEMPLATES.from_string(
-                '{% extends "base.html" %}{% block body %}<h1>{{ title }}</h1><p class="banner">{{ message }}</p>'
-                "{% endblock %}"
-            ).render(prefix=prefix, title=f"{status}", message=message),
-            status_code=status,
-        )
+    def problem(error: PageError) -> HTMLResponse:
+        return render("problem.html", error.status, status=error.status, message=error.message)
+
+    async def production_of(key: str) -> Production:
+        try:
+            return await anyio.to_thread.run_sync(productions.get, key)
+        except NotFound:
+            raise PageError(404, f"There is no production {key[:200]!r}: the review page lists them.") from None
+
+    async def review_in(prod: Production, asset: str) -> Review:
+        try:
+            review = await reviews.get(asset)
+        except NotFound:
+            review = None
+        if review is None or review.production != prod.id or review.asset != asset:
+            raise PageError(
+                404,
+                f"Asset {asset[:200]!r} is not in review in production {prod.id!r}: submit it with "
+                "review_submit(asset=...) first, or pick a take from the queue.",
+            )
+        return review
+
+    def shot_of(prod: Production, review: Review) -> Shot | None:
+        try:
+            return prod.find_shot(review.shot) if review.shot else None
+        except StudioError:
+            return None
 
     async def index(request: Request) -> Response:
-        return page("index.html", productions=await reviews.productions_in_review())
+        return render("index.html", productions=await reviews.productions_in_review())
 
     async def queue(request: Request) -> Response:
-        status = request.query_params.get("status") or None
         try:
-            found = await reviews.queue(request.path_params["production"], status)
-        except NotFound as exc:
-            return problem(404, str(exc))
-        except StudioError as exc:
-            return problem(400, str(exc))
-        return page("queue.html", queue=found)
+            prod = await production_of(request.path_params["production"])
+            status = request.query_params.get("status") or None
+            try:
+                found = await reviews.queue(prod.id, status)
+            except StudioError as exc:
+                raise PageError(400, str(exc)) from None
+        except PageError as error:
+            return problem(error)
+        shots = {shot.ref: shot for scene in prod.scenes.values() for shot in scene}
+        return render("queue.html", production=prod, queue=found, shots=shots)
 
     async def take(request: Request) -> Response:
         try:
-            review = await reviews.get(request.path_params["asset"])
-        except NotFound as exc:
-            return problem(404, str(exc))
-        if review.production != request.path_params["production"]:
-            return problem(404, f"Asset {review.asset} is not in production {request.path_params['production']!r}.")
-        start = _seconds(request.query_params.get("t"))
-        return page("review.html", review=review, start=start, message=request.query_params.get("message"))
+            prod = await production_of(request.path_params["production"])
+            review = await review_in(prod, request.path_params["asset"])
+        except PageError as error:
+            return problem(error)
+        return render(
+            "review.html",
+            production=prod,
+            review=review,
+            shot=shot_of(prod, review),
+            start=_seconds(request.query_params.get("t")),
+            form={},
+        )
 
     async def decide(request: Request) -> Response:
-        if not _same_origin(request):
-            return problem(403, "Cross-site form posts are refused: decide from the review page itself.")
-        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            return problem(413, f"The form is larger than {MAX_FORM_BYTES // 1024} KiB.")
-        form = await request.form()
-        production, asset = request.path_params["production"], request.path_params["asset"]
+        form: dict[str, str] = {}
         try:
-            review = await reviews.decide(
-                asset,
-                str(form.get("decision") or ""),
-                str(form.get("notes") or ""),
-                str(form.get("reviewer") or "") or None,
-                production=production,
+            if not _same_origin(request, trusted):
+                raise PageError(403, "Cross-site form posts are refused: decide from the review page itself.")
+            form = await _read_form(request)
+            prod = await production_of(request.path_params["production"])
+            review = await review_in(prod, request.path_params["asset"])
+        except PageError as error:
+            return problem(error)
+        try:
+            decided = await reviews.decide(
+                review.asset,
+                form.get("decision", ""),
+                form.get("notes", ""),
+                form.get("reviewer") or None,
+                production=prod.id,
             )
-        except NotFound as exc:
-            return problem(404, str(exc))
         except StudioError as exc:
-            return problem(400, str(exc))
-        return RedirectResponse(f"{prefix}/{review.production}/{review.asset}", status_code=303)
+            # the same page again, with the reviewer's words kept and the reason on top
+            return render(
+                "review.html",
+                400,
+                production=prod,
+                review=review,
+                shot=shot_of(prod, review),
+                start=None,
+                form=form,
+                message=str(exc),
+            )
+        return RedirectResponse(f"{prefix}/{decided.production}/{decided.asset}", status_code=303)
 
     async def media(request: Request) -> Response:
         try:
-            path, mime_type = await reviews.media(request.path_params["asset"])
-        except NotFound as exc:
-            return problem(404, str(exc))
-        return FileResponse(path, media_type=mime_type)  # answers Range requests, so the player can seek
+            prod = await production_of(request.path_params["production"])
+            review = await review_in(prod, request.path_params["asset"])
+            try:
+                path, mime_type = await reviews.media(review.asset)
+            except NotFound as exc:
+                raise PageError(404, str(exc)) from None
+        except PageError as error:
+            return problem(error)
+        # FileResponse answers Range requests, so the player can seek without loading the whole file
+        return FileResponse(path, media_type=mime_type, headers={"Cache-Control": "private, max-age=3600"})
+
+    async def to_index(request: Request) -> Response:
+        return RedirectResponse(f"{prefix}/", status_code=307)
 
     return [
+        Route(prefix, to_index, methods=["GET"]),
         Route(f"{prefix}/", index, methods=["GET"]),
-        Route(f"{prefix}/media/{{asset}}", media, methods=["GET"]),
         Route(f"{prefix}/{{production}}", queue, methods=["GET"]),
         Route(f"{prefix}/{{production}}/{{asset}}", take, methods=["GET"]),
+        Route(f"{prefix}/{{production}}/{{asset}}/media", media, methods=["GET"]),
         Route(f"{prefix}/{{production}}/{{asset}}/decide", decide, methods=["POST"]),
     ]
 
 
-def _same_origin(request: Request) -> bool:
-    """A browser names the page a form was posted from (Origin, else Referer): it must be this host."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
+def _same_origin(request: Request, trusted: set[str]) -> bool:
+    """A browser says where a form was posted from: Sec-Fetch-Site, and Origin (else Referer), which
+    must be this host (or a trusted origin). A post that names no source is refused."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site != "same-origin":
         return False
     source = request.headers.get("origin") or request.headers.get("referer")
-    if not source:
+    if not source or source == "null":
         return False
-    return urlsplit(source).netloc == request.headers.get("host", "")
+    parts = urlsplit(source)
+    if f"{parts.scheme}://{parts.netloc}".lower() in trusted:
+        return True
+    return bool(parts.netloc) and parts.netloc.lower() == request.headers.get("host", "").lower()
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The urlencoded form, read up to MAX_FORM_BYTES whatever Content-Length claims."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        raise PageError(415, f"Post the review form as {FORM_TYPE} (the page's own form does).")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise PageError(413, f"The form is larger than {MAX_FORM_BYTES // 1024} KiB: shorten the notes.")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise PageError(400, "The form could not be read: post it from the review page.") from None
+    return {name: values[0] for name, values in fields.items() if name in ("decision", "notes", "reviewer")}
 
 
 def _seconds(raw: str | None) -> str | None:
@@ -114,4 +221,4 @@ def _seconds(raw: str | None) -> str | None:
         value = float(raw) if raw else None
     except ValueError:
         return None
-    return f"{value:.2f}" if value is not None and value >= 0 else None
+    return f"{value:.2f}" if value is not None and 0 <= value < 86_400 else None

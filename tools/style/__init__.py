@@ -7,10 +7,11 @@ from tools.style.embedder import Embedder, make_embedder
 from tools.style.family import StyleFamily
 from tools.style.models import SearchResult, StyleHit, StyleKind
 from tools.style.service import StyleService
-from tools.style.store import ChromaStore, check_kit_name
+from tools.style.store import ChromaStore, ChromaUnavailable, check_kit_name
 
 __all__ = [
     "ChromaStore",
+    "ChromaUnavailable",
     "Embedder",
     "SearchResult",
     "StyleFamily",

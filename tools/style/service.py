@@ -13,6 +13,7 @@ Every Chroma call goes through `ChromaStore.run`: its own threads and a deadline
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from typing import Any, Literal, cast
 
 import anyio
 
-from core import NotFound, StudioContext, StudioError, confine, crash_point, now_iso
+from core import NotFound, StudioContext, StudioError, confine, crash_point, listing, now_iso, shown
 from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError
@@ -145,17 +146,21 @@ class StyleService:
             return None
         return self.store.collection(kit, self.embedder.name)
 
-    def _collect_files(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
+    def _collect_files(
+        self, raw_paths: list[str], extra_roots: list[Path]
+    ) -> tuple[list[tuple[Path, str]], list[SkippedPath]]:
         try:
             return self._walk(raw_paths, extra_roots)
         except OSError as exc:  # a name too long for the file system, a vanished or unreadable entry
-            where = f" ({exc.filename!s:.200})" if exc.filename else ""
+            shown = source_name(Path(str(exc.filename)), [*self._context.roots, *extra_roots]) if exc.filename else ""
+            where = f" ({shown:.200})" if shown else ""
             raise StudioError(
                 f"A path cannot be read{where}: {exc.strerror or type(exc).__name__}. Nothing was ingested; "
                 "check the path (each name at most 255 bytes) and its permissions."
             ) from None
 
-    def _walk(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[Path], list[SkippedPath]]:
+    def _walk(self, raw_paths: list[str], extra_roots: list[Path]) -> tuple[list[tuple[Path, str]], list[SkippedPath]]:
+        """The files to ingest, each with its source name (see `source_name`), and what was skipped."""
         roots = [*self._context.roots, *extra_roots]
         limit = self._settings.max_files_per_ingest
         files: list[Path] = []
@@ -171,29 +176,37 @@ class StyleService:
                 if is_sidecar(found):
                     continue  # an image's caption: read with the image
                 if found.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    skipped.append(SkippedPath(path=str(found), reason=f"unsupported type {found.suffix or '(none)'}"))
+                    skipped.append(
+                        SkippedPath(
+                            path=source_name(found, roots), reason=f"unsupported type {found.suffix or '(none)'}"
+                        )
+                    )
                     continue
                 confine(str(found), roots)  # a symlink inside the directory may point outside
                 files.append(found)
                 if len(files) > limit:
                     raise StudioError(
-                        f"{raw!r} holds more than {limit} ingestible files; nothing was ingested. Ingest its "
+                        f"{shown(raw)} holds more than {limit} ingestible files; nothing was ingested. Ingest its "
                         "subdirectories one at a time, or raise STUDIO_MAX_FILES_PER_INGEST."
                     )
         max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
         for path in files:
             if path.stat().st_size > max_bytes:
                 raise StudioError(
-                    f"{path} is larger than {self._settings.max_file_mb:g} MB; nothing was ingested. "
+                    f"{source_name(path, roots)} is larger than {self._settings.max_file_mb:g} MB; nothing was "
+                    "ingested. "
                     "Split it, or raise STUDIO_MAX_FILE_MB."
                 )
-        return list(dict.fromkeys(files)), skipped
+        unique = list(dict.fromkeys(files))
+        return [(path, source_name(path, roots)) for path in unique], skipped
 
-    def _read_all(self, files: list[Path], text: str | None, title: str | None, tags: list[str]) -> list[Document]:
+    def _read_all(
+        self, files: list[tuple[Path, str]], text: str | None, title: str | None, tags: list[str]
+    ) -> list[Document]:
         docs: list[Document] = []
         try:
-            for path in files:
-                docs.append(read_source(path, source=_source_name(path), tags=tags))
+            for path, source in files:
+                docs.append(read_source(path, source=source, tags=tags))
             if text is not None:
                 docs.append(read_text(text, title))
         except StyleInputError as exc:
@@ -417,7 +430,7 @@ class StyleService:
                     found["distances"][0],
                     strict=True,
                 ):
-                    hits.append(_hit(name, id_, text, meta, dist))
+                    hits.append(_hit(name, id_, text, meta, dist, self._context.roots))
             return sorted(hits, key=lambda h: -h.score)[:k]
 
         return SearchResult(query=query, hits=await self.store.run(run))
@@ -470,7 +483,7 @@ class StyleService:
         metadatas = collection.get(include=["metadatas"])["metadatas"] or []
         per_source: dict[str, KitSource] = {}
         for m in metadatas:
-            source = str(m.get("source"))
+            source = shown_source(str(m.get("source")), self._context.roots)
             entry = per_source.setdefault(
                 source, KitSource(source=source, title=str(m.get("title", "")), kind=str(m.get("kind")), chunks=0)
             )
@@ -497,12 +510,14 @@ class StyleService:
                     return RemoveResult(kit=kit, source=None, chunks_removed=count, kit_deleted=True)
                 ids = collection.get(where={"source": source}, include=[])["ids"]
                 if not ids:
-                    known = sorted(
-                        {str(m.get("source")) for m in collection.get(include=["metadatas"])["metadatas"] or []}
-                    )
-                    raise NotFound(
-                        f"Kit {kit!r} has no source {source!r}. Its sources: {', '.join(known[:20]) or 'none'}."
-                    )
+                    stored = {str(m.get("source")) for m in collection.get(include=["metadatas"])["metadatas"] or []}
+                    # A source stored under its absolute path is known to the caller by the name answers show.
+                    legacy = [name for name in stored if shown_source(name, self._context.roots) == source]
+                    if legacy:
+                        ids = collection.get(where={"source": {"$in": legacy}}, include=[])["ids"]
+                if not ids:
+                    known = listing(sorted(shown_source(name, self._context.roots) for name in stored), like=source)
+                    raise NotFound(f"Kit {kit!r} has no source {shown(source)}. Its sources: {known}.")
                 collection.delete(ids=ids)
                 return RemoveResult(kit=kit, source=source, chunks_removed=len(ids), kit_deleted=False)
 
@@ -540,12 +555,12 @@ def _where(kinds: Sequence[str], entities: Sequence[str]) -> dict[str, Any] | No
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
-def _hit(kit: str, id_: str, text: str, meta: dict[str, Any], distance: float) -> StyleHit:
+def _hit(kit: str, id_: str, text: str, meta: dict[str, Any], distance: float, roots: Sequence[Path]) -> StyleHit:
     return StyleHit(
         id=id_,
         kit=kit,
         text=text,
-        source=str(meta.get("source", "")),
+        source=shown_source(str(meta.get("source", "")), roots),
         title=str(meta.get("title", "")),
         kind=meta.get("kind", "guide"),
         entities=list(meta.get("entities") or []),
@@ -555,9 +570,25 @@ def _hit(kit: str, id_: str, text: str, meta: dict[str, Any], distance: float) -
     )
 
 
-def _source_name(path: Path) -> str:
-    """Sources under the working directory are named relative to it, so a kit reads the same on any machine."""
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def source_name(path: Path, roots: Sequence[Path]) -> str:
+    """How a file is named in a kit and in every answer: never by its absolute path on the server.
+
+    Relative to the working directory when that lies inside an allowed root holding the file (the
+    name then reads the same on any machine, e.g. 'kit/characters/mara.md'); otherwise relative to
+    the innermost allowed root holding it, prefixed with that root's own name ('notes/guide.md' under
+    the root '/srv/studio/notes'). On a shared server, paths above the roots are no one's business."""
+    path = Path(os.path.abspath(path))
+    holding = [root for root in (Path(r).resolve() for r in roots) if path.is_relative_to(root)]
+    cwd = Path.cwd().resolve()
+    if path.is_relative_to(cwd) and any(cwd.is_relative_to(root) for root in holding):
+        return path.relative_to(cwd).as_posix()
+    if not holding:
+        return path.name  # not under a root: cannot happen for a confined path, and shows nothing if it does
+    root = max(holding, key=lambda r: len(r.parts))
+    return (Path(root.name or "root") / path.relative_to(root)).as_posix()
+
+
+def shown_source(source: str, roots: Sequence[Path]) -> str:
+    """A stored source name as answers show it: kits written before sources were named relative to a
+    root may hold absolute paths, which are shown (and accepted by style_remove) the new way."""
+    return source_name(Path(source), roots) if source.startswith("/") else source

@@ -185,20 +185,31 @@ class ChromaStore:
         if s.chroma_database:
             kwargs["database"] = s.chroma_database
         try:
-            client: Any = chromadb.HttpClient(
-                host=s.chroma_host,
-                port=s.chroma_port,
+            return _http_client(
+                s.chroma_host,
+                s.chroma_port,
                 ssl=s.chroma_ssl,
                 headers=headers,
                 settings=chroma_settings,
+                timeout_s=s.chroma_timeout_s,
                 **kwargs,
             )
-        except Exception as exc:  # chromadb raises a variety of connection errors
-            raise self.unavailable(f"cannot be reached ({type(exc).__name__})") from None
-        # chromadb builds its httpx session with timeout=None and offers no setting for it
-        # (chroma-core/chroma#5805): without this a stopped server holds a thread forever.
-        client._server._session.timeout = httpx.Timeout(s.chroma_timeout_s)
-        return client
+        except Exception as exc:  # chromadb wraps connection errors and timeouts in ValueError and others
+            raise self.unavailable(self._connect_failure(exc)) from None
+
+    def _connect_failure(self, exc: BaseException) -> str:
+        """Why connecting failed, from the transport error chromadb may have wrapped."""
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, (httpx.TimeoutException, httpcore.TimeoutException)):
+                return (
+                    f"did not answer within {self._settings.chroma_timeout_s:g} s (STUDIO_CHROMA_TIMEOUT_S) while "
+                    "connecting; it may be stopped or overloaded"
+                )
+            if isinstance(cause, UNREACHABLE):
+                return f"is unreachable ({type(cause).__name__})"
+            cause = cause.__cause__ or cause.__context__
+        return f"cannot be reached ({type(exc).__name__})"
 
     def kits(self) -> dict[str, dict[str, Any]]:
         """Kit name -> collection metadata, for every kit collection."""
@@ -252,3 +263,32 @@ class ChromaStore:
     def delete_kit(self, kit: str) -> None:
         self.forget(kit)
         self.client().delete_collection(COLLECTION_PREFIX + check_kit_name(kit))
+
+
+def _http_client(
+    host: str, port: int, *, ssl: bool, headers: dict[str, str], settings: Any, timeout_s: float, **kwargs: Any
+) -> Any:
+    """What `chromadb.HttpClient` builds, with every request under `timeout_s`, the constructor's own too.
+
+    chromadb creates its httpx session with timeout=None and offers no setting for it
+    (chroma-core/chroma#5805), and its client's constructor already asks the server who we are and
+    whether the tenant and database exist: against a stopped server each of those waits forever.
+    Its first request goes through `get_user_identity`, so the session gets its timeout there."""
+    from chromadb.api.client import Client
+
+    timeout = httpx.Timeout(timeout_s)
+
+    class DeadlineClient(Client):  # type: ignore[misc]
+        def get_user_identity(self) -> Any:
+            self._server._session.timeout = timeout
+            return super().get_user_identity()
+
+    # As chromadb.HttpClient sets them up.
+    settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+    settings.chroma_server_host = host
+    settings.chroma_server_http_port = port
+    settings.chroma_server_ssl_enabled = ssl
+    settings.chroma_server_headers = headers
+    client = DeadlineClient(settings=settings, **kwargs)
+    client._server._session.timeout = timeout  # in case a chromadb release stops calling get_user_identity first
+    return client

@@ -87,7 +87,7 @@ def fact_findings(c: Check, sole_character: str | None) -> list[PromptFinding]:
         items = pre_window(doc, i, mention_tokens) + _post(doc, i, mention_starts)
         items += [(i, w) for w in _own_words(doc, i)]
         if head in v.REMOVABLE:
-            items.append((i, presence_of(doc, i)))
+            items.append(presence_of(doc, i))
         items += parts.on_token.get(i, [])
         check_noun(i, head, items, pronoun_gender(doc, i))
     for k, heads, word in markers(doc):
@@ -195,8 +195,8 @@ def _fact_finding(
     replacement = " ".join(words_for(current, dim)) if current else ""
     suggestion = _replace(doc, evidence, its, replacement)
     if dim == "presence":
-        # The words that say it ('gloveless', 'without his glasses'), and the fix in words.
-        found = " ".join(dict.fromkeys(doc.tokens[k].text for k, _ in its))
+        # The words that say it ('gloveless', 'without his glasses', 'pulls off her beret'), and the fix in words.
+        found = evidence.text
         if current and "present" in value_dims(current, noun_head(attr), set()).get("presence", frozenset()):
             suggestion = f"show {entity}'s {attr}: {current}"
         else:

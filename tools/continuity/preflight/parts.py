@@ -2,12 +2,13 @@
 his glasses', 'has taken off her gloves'), and states on its parts ('the hem of her jacket is torn',
 'its edge ripped', 'a tear along the sleeve of Mara's jacket').
 
-A present-tense removal ('Mara shrugs off her coat') is an action in the shot, which starts with the coat
-on: only a perfect or stative form ('has taken off', 'without', 'bare-headed') says the thing is absent.
+A removal in any tense ('Mara shrugs off her coat', 'has taken off her gloves') says the thing is absent:
+the shot ends without it while the ledger says it is worn, unless the text puts it back on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tools.continuity import vocabulary as v
@@ -22,39 +23,71 @@ from tools.continuity.mentions import (
 )
 
 _DOUBLE_NEGATION = {"never", "not", "rarely", "seldom"}
+# Before a removal verb, these keep the thing on: 'does not take off her gloves', 'without removing it'.
+_KEEPS = {"not", "never", "no", "don't", "doesn't", "didn't", "won't", "can't", "without", "refuses", "refusing"}
 _NP_WORDS = {"a", "an", "the", "her", "his", "their", "its", "my", "your", "pair", "of", "old", "new", "own"}
 _PREPOSITIONS = {"along", "on", "in", "across", "down", "at", "through", "over", "near", "by", "around", "up"}
 
 
-def presence_of(doc: Doc, i: int) -> str:
-    """'absent' when the noun at i is negated ('no gloves', 'without his glasses', 'not wearing her beret')
-    or removed in a perfect form ('has taken off her gloves'); else 'present'."""
+def presence_of(doc: Doc, i: int) -> Item:
+    """('absent', at the word that says it) when the noun at i is negated ('no gloves', 'without his
+    glasses', 'not wearing her beret') or taken off in any tense ('has taken off her gloves', 'pulls off her
+    beret', 'pulls her beret off') and not put back on later in the text; else ('present', at the noun)."""
     toks = doc.tokens
     j, steps = i - 1, 0
     while j >= 0 and steps < 5 and doc.sentence[j] == doc.sentence[i]:
         low = toks[j].low
         if low in v.ABSENCE_WORDS or low == "no":
             before = toks[j - 1].low if j > 0 and doc.sentence[j - 1] == doc.sentence[i] else ""
-            return "present" if before in _DOUBLE_NEGATION else "absent"
+            # 'never without', and 'without taking off her gloves': two negations keep the thing on.
+            removal = any(toks[k].low in forms for k in range(j + 1, i) for forms, _ in v.REMOVALS)
+            return (i, "present") if before in _DOUBLE_NEGATION or removal else (j, "absent")
         if not toks[j].is_word or (low in v.PRE_STOPS and low not in {"of"}):
             break
         j, steps = j - 1, steps + 1
-    window = [t.low for t in toks[max(0, i - 7) : i]]
-    # Only NP words may stand between the phrase and the noun ('has taken off [her grey] gloves').
-    for phrase in [*v.PERFECT_REMOVAL, *v.NOT_WEARING]:
+    base = max(0, i - 7)
+    window = [t.low for t in toks[base:i]]
+
+    def np_between(words: list[str]) -> bool:
+        # Only NP words may stand between the verb and the noun ('pulls off [her grey] gloves').
+        return len(words) <= 3 and not any(w in v.PRE_STOPS or not w[:1].isalnum() for w in words)
+
+    for phrase in v.NOT_WEARING:
         n = len(phrase)
         for end in range(len(window), n - 1, -1):
-            if tuple(window[end - n : end]) != phrase:
+            if tuple(window[end - n : end]) == phrase and np_between(window[end:]):
+                return (base + end - n, "absent")
+    at = _removed(doc, i, window, np_between)
+    if at is not None and not _put_back(doc, i):
+        return (base + at, "absent")
+    return (i, "present")
+
+
+def _removed(doc: Doc, i: int, window: list[str], np_between: Callable[[list[str]], bool]) -> int | None:
+    """Where in `window` a removal verb on the noun at i stands, its particle before the object or after
+    it ('takes off her gloves', 'takes her gloves off', 'has left his hat behind'); None if there is none."""
+    after = [t.low for t in doc.tokens[i + 1 : i + 3]]
+    for forms, particle in v.REMOVALS:
+        n = len(particle)
+        for at in range(len(window) - 1, -1, -1):
+            if window[at] not in forms or any(w in _KEEPS for w in window[max(0, at - 3) : at]):
                 continue
-            between = window[end:]
-            if len(between) > 3 or any(w in v.PRE_STOPS or not w[:1].isalnum() for w in between):
-                continue
-            if phrase in v.NOT_WEARING:
-                return "absent"
-            aux = window[max(0, end - n - 2) : end - n]
-            if any(w in v.PERFECT_AUX for w in aux):
-                return "absent"
-    return "present"
+            if tuple(window[at + 1 : at + 1 + n]) == particle and np_between(window[at + 1 + n :]):
+                return at
+            if n and np_between(window[at + 1 :]) and tuple(after[:n]) == particle:
+                return at
+    return None
+
+
+def _put_back(doc: Doc, i: int) -> bool:
+    """'takes off his glasses, wipes them, and puts them back on': the thing ends the shot where it began."""
+    rest = [t.low for t in doc.tokens[i + 1 :]]
+    for phrase in v.REDON:
+        n = len(phrase)
+        for at in range(len(rest) - n + 1):
+            if all(p == "*" or p == w for p, w in zip(phrase, rest[at : at + n], strict=True)):
+                return True
+    return False
 
 
 def markers(doc: Doc) -> list[tuple[int, frozenset[str], str]]:
