@@ -4,6 +4,7 @@ saved as assets with provenance and a resource link, estimated and budget-checke
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,30 @@ async def test_a_refused_call_releases_the_estimate(fake: FakeGemini, env: pytes
         assert "IMAGE_SAFETY" in text
         spend = (await call(client, "production_get", {"production": pid}))["spend"]
         assert spend["spent_usd"] == 0 and spend["committed_usd"] == 0
+
+
+@pytest.mark.parametrize("billed", [True, False])
+async def test_a_lost_answer_holds_the_estimate_until_the_user_settles_it(
+    fake: FakeGemini, env: pytest.MonkeyPatch, tmp_path: Path, billed: bool
+) -> None:
+    env.setenv("GEMINI_API_KEY", KEY)
+    fake.add_fault(":generateContent", "close_after")
+    async with Client(build_server(Settings(data_dir=tmp_path))) as client:
+        pid = await production(client, "Image Lost")
+        text = error_text(await client.call_tool("image_generate", {"production": pid, "prompt": "A lamp."}))
+        [job] = re.findall(r"img_[0-9a-f]{16}", text)
+        assert "image_settle" in text
+        held = (await call(client, "production_get", {"production": pid}))["spend"]
+        assert held["committed_usd"] > 0 and held["spent_usd"] == 0
+
+        settled = await call(client, "image_settle", production=pid, job=job, billed=billed)
+        assert settled["spend"]["committed_usd"] == 0
+        assert settled["spend"]["spent_usd"] == (pytest.approx(held["committed_usd"]) if billed else 0)
+        # Settling twice, or a job that holds nothing, is refused and changes nothing.
+        for other in (job, "img_0000000000000000", "vj_0123456789abcdef"):
+            assert "held estimate" in error_text(
+                await client.call_tool("image_settle", {"production": pid, "job": other, "billed": True})
+            )
+        after = (await call(client, "production_get", {"production": pid}))["spend"]
+        assert after == settled["spend"]
+    assert len(fake.paid("image")) == 1  # settling sends nothing

@@ -18,7 +18,14 @@ from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
 from tools.generation.images import ImageGenerator
-from tools.generation.models import GroundedPrompt, ImageResult, PlanResult, VideoJob, VideoJobList
+from tools.generation.models import (
+    GroundedPrompt,
+    ImageResult,
+    ImageSettlement,
+    PlanResult,
+    VideoJob,
+    VideoJobList,
+)
 from tools.generation.planning import MAX_COUNT, ShotPlanner
 from tools.generation.prompting import PromptBuilder
 from tools.generation.video import MAX_WAIT_S, MIGRATIONS, VideoJobs
@@ -131,7 +138,7 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
 
 
 def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
-    """cost_estimate, video_generate, video_job, video_jobs, video_cancel and image_generate."""
+    """cost_estimate, video_generate, video_job, video_jobs, video_cancel, image_generate and image_settle."""
     service = family.videos
 
     def with_link(model: VideoJob | ImageResult) -> CallToolResult:
@@ -273,3 +280,13 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         """Generate one still (Gemini native image output, or Imagen on Vertex) and save it as an asset,
         estimated and budget-checked first. The result links to the image."""
         return with_link(await family.images.generate(production, shot, prompt, reference_assets, aspect_ratio))
+
+    @server.tool()
+    async def image_settle(
+        production: Annotated[str, Field(description="Production id (or name).")],
+        job: Annotated[str, Field(description="The img_... job named in the lost-answer error.")],
+        billed: Annotated[bool, Field(description="Whether the billing export shows the call was charged.")],
+    ) -> ImageSettlement:
+        """Settle the held estimate of an image call whose answer was lost: billed=true counts it as
+        spent, billed=false releases it. Nothing is sent to any API."""
+        return await anyio.to_thread.run_sync(family.images.settle_lost, production, job, billed)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from core import StudioContext, StudioError
+from core import StudioContext, StudioError, shown
 from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked, may_have_been_processed
 from tools.consent import ConsentService
 from tools.generation import pricing
-from tools.generation.models import GroundedPrompt, ImageResult
+from tools.generation.models import GroundedPrompt, ImageResult, ImageSettlement
 from tools.generation.prompting import PromptBuilder
 from tools.production import ProductionService
 
@@ -172,6 +172,41 @@ class ImageGenerator:
             result = await anyio.to_thread.run_sync(save)
         return result
 
+    def settle_lost(self, production: str, job: str, billed: bool) -> ImageSettlement:
+        """Settle an image call whose answer was lost, once the billing export says whether it was
+        billed (its `studio-job` label on Vertex): billed -> spent, not billed -> released. Sync."""
+        service = self._productions
+        key = (job or "").strip()
+        with self._context.state.transaction() as tx:
+            pid = service.resolve(production, tx)
+            held = service.held_estimate(pid, key, tx=tx) if key.startswith("img_") else None
+            if held is None:
+                raise StudioError(
+                    f"{shown(key)} is not an image call of production {pid!r} with a held estimate: only an "
+                    "image_generate whose answer was lost (its error names the img_... job) can be settled."
+                )
+            if billed:
+                service.settle_spend(key, tx=tx)
+            else:
+                service.release_spend(key, tx=tx)
+            service.record_event(
+                pid,
+                "image_settle",
+                {"job": key, "billed": billed},
+                detail={"job": key, "estimate_usd": held, "billed": billed},
+                tx=tx,
+            )
+            spend = service.spend(pid, tx=tx)
+        verb = "counted as spent" if billed else "released"
+        return ImageSettlement(
+            production=pid,
+            job=key,
+            billed=billed,
+            estimate_usd=held,
+            spend=spend,
+            message=f"The ${held:.2f} estimate of {key} was {verb}.",
+        )
+
     def _failed(
         self, pid: str, job_id: str, inputs: dict[str, Any], estimate_usd: float, error: GenerationError, lost: bool
     ) -> None:
@@ -291,8 +326,9 @@ def _failure_message(job_id: str, estimate_usd: float, error: GenerationError, l
         return (
             f"The image request {job_id} was sent once but its answer was lost ({error}), so the image may have "
             f"been generated and billed. It was not resent, so it cannot be billed twice; its ${estimate_usd:.2f} "
-            "estimate stays committed against the budget. Calling image_generate again is a new request, "
-            "billed separately."
+            "estimate stays committed against the budget until you settle it: image_settle with this job id and "
+            "billed=true or false, once the billing export shows whether it was charged. Calling "
+            "image_generate again is a new request, billed separately."
         )
     if error.kind == "connection_error":
         return f"Nothing was sent, so nothing was billed ({error}); the estimate was released. Try again."

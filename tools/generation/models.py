@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.production import Asset, IntExt, Shot
+from tools.production import Asset, IntExt, Shot, Spend
 
 InjectionKind = Literal["shot", "brief_intent", "brief_must", "brief_must_not", "ledger", "style", "review"]
 PromptTarget = Literal["prompt", "negative_prompt"]
@@ -153,6 +153,15 @@ class VideoJobList(BaseModel):
     production: str
     status: str | None
     jobs: list[VideoJob]
+
+
+class ImageSettlement(BaseModel):
+    production: str
+    job: str
+    billed: bool
+    estimate_usd: float
+    spend: Spend = Field(description="The production's spend after settling.")
+    message: str
 
 
 class ImageResult(BaseModel):

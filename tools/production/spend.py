@@ -85,6 +85,15 @@ class SpendLedger(ServiceBase):
                     (now(), job_id),
                 )
 
+    def held_estimate(self, pid: str, job_id: str, *, tx: Tx | None = None) -> float | None:
+        """The committed estimate of a job of `pid`, or None when the job is not committed there."""
+        with self._tx(tx) as t:
+            row = t.execute(
+                "SELECT estimate_usd FROM spend_entries WHERE job_id = ? AND production = ? AND status = 'committed'",
+                (job_id, pid),
+            ).fetchone()
+        return None if row is None else float(row["estimate_usd"])
+
     def _entry(self, tx: Tx, job_id: str) -> dict[str, object]:
         row = tx.execute("SELECT * FROM spend_entries WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
