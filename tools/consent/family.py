@@ -10,17 +10,14 @@ from typing import Annotated, Any
 
 import anyio
 from mcp.server import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from core import BackgroundTask, Migration, StudioContext
+from core.annotations import APPENDS, READ_ONLY
 from tools.consent.models import ConsentReport, Performer
 from tools.consent.schema import MIGRATIONS
 from tools.consent.service import ConsentService
 from tools.production import ProductionService
-
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
-RECORDS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
 
 Scope = Annotated[
     list[str], Field(description="Production ids the consent covers; ['*'] = every production. Required to grant.")
@@ -48,7 +45,7 @@ def register_tools(server: MCPServer[Any], consent: ConsentService) -> None:
     async def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
-    @server.tool(annotations=RECORDS)
+    @server.tool(annotations=APPENDS)
     async def performer_register(
         name: Annotated[str, Field(description="The performer's name as credited, e.g. 'Ada Obi'.")],
         aliases: Annotated[list[str], Field(description="Other names prompts may use, e.g. a stage name.")] = [],  # noqa: B006
@@ -78,7 +75,7 @@ def register_tools(server: MCPServer[Any], consent: ConsentService) -> None:
             recorded_by=recorded_by,
         )
 
-    @server.tool(annotations=RECORDS)
+    @server.tool(annotations=APPENDS)
     async def performer_consent(
         performer: Annotated[str, Field(description="Performer id 'pf_...', name or alias.")],
         likeness: Annotated[bool, Field(description="Consent covers their face and body.")] = False,
@@ -103,7 +100,7 @@ def register_tools(server: MCPServer[Any], consent: ConsentService) -> None:
             withdraw=withdraw,
         )
 
-    @server.tool(annotations=RECORDS)
+    @server.tool(annotations=APPENDS)
     async def performer_cast(
         performer: Annotated[str, Field(description="Performer id 'pf_...', name or alias.")],
         production: Annotated[str, Field(description="Production id (or name).")],

@@ -14,6 +14,7 @@ from mcp.server import MCPServer
 from pydantic import Field
 
 from core import BackgroundTask, ClientRoots, Migration, StudioContext, root_paths
+from core.annotations import APPENDS, CHECKS, READ_ONLY
 from tools.consent import ConsentService
 from tools.continuity.judge import Judge
 from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
@@ -89,7 +90,7 @@ class ContinuityFamily:
 def register_tools(server: MCPServer[Any], context: StudioContext, family: ContinuityFamily) -> None:
     service = family.ledger
 
-    @server.tool()
+    @server.tool(annotations=APPENDS)
     async def continuity_set(
         production: Annotated[str, Field(description="Production id or name.")],
         entity: Annotated[
@@ -123,7 +124,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         """Record continuity facts about an entity. Append-only: earlier facts stay in the history."""
         return await service.set(production, entity, kind, attributes, from_scene, note, references, aliases)
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def continuity_get(
         production: Annotated[str, Field(description="Production id or name.")],
         entity: Annotated[str | None, Field(description="Only this entity (its full history is included).")] = None,
@@ -133,7 +134,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         """The continuity ledger as of a scene: each entity's current facts and reference assets."""
         return await service.get(production, entity, scene, history)
 
-    @server.tool()
+    @server.tool(annotations=CHECKS)
     async def continuity_check_prompt(
         production: Annotated[str, Field(description="Production id or name.")],
         shot: Annotated[
@@ -162,7 +163,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         the_shot = prod.find_shot(shot) if shot is not None else None
         return await family.preflight.check(prod, ledger, the_shot, prompt, scene=scene, judge=judge)
 
-    @server.tool()
+    @server.tool(annotations=CHECKS)
     async def continuity_check_media(
         production: Annotated[str, Field(description="Production id or name.")],
         offered_roots: ClientRoots,
@@ -187,7 +188,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         roots = [*context.roots, *root_paths(offered_roots)]
         return await family.media.check(production, asset, path, shot, against, roots, judge=judge)
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def continuity_report(
         production: Annotated[str, Field(description="Production id or name.")],
     ) -> ContinuityReport:

@@ -14,6 +14,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from core import BackgroundTask, Migration, StudioContext, StudioError
+from core.annotations import APPENDS, PAID, READ_ONLY, REPLACES
 from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
 from tools.generation import pricing
@@ -96,7 +97,7 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
 
     # -- grounded prompts and shot plans -------------------------------------------------------
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def prompt_build(
         production: Annotated[str, Field(description="Production id (or name).")],
         shot: Annotated[str, Field(description="Shot ref '<scene>/<number>', e.g. '3/2'.")],
@@ -109,7 +110,7 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
         prod = await anyio.to_thread.run_sync(family.productions.get, production)
         return await family.prompts.build(prod, prod.find_shot(shot))
 
-    @server.tool()
+    @server.tool(annotations=PAID)
     async def shots_plan(
         production: Annotated[str, Field(description="Production id (or name).")],
         scene: Annotated[str, Field(description="Scene name, e.g. '3' or '12a'.")],
@@ -148,7 +149,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
             content.append(asset_link(model.asset))
         return CallToolResult(content=content, structured_content=model.model_dump(mode="json"))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def cost_estimate(
         model: Annotated[
             str,
@@ -166,7 +167,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         STUDIO_PRICES_JSON overrides it). Free: calls nothing paid."""
         return pricing.estimate(model, duration_s, count, resolution, audio)
 
-    @server.tool()
+    @server.tool(annotations=PAID)
     async def video_generate(
         production: Annotated[str, Field(description="Production id (or name).")],
         shot: Annotated[str, Field(description="Shot ref '<scene>/<number>', e.g. '3/2'.")],
@@ -225,7 +226,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
             first_frame_asset,
         )
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def video_job(
         job: Annotated[str, Field(description="Job id from video_generate, e.g. 'vj_0123456789abcdef'.")],
         ctx: Context,
@@ -245,7 +246,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         view = await (service.wait(job, wait_s, report) if wait_s > 0 else service.job(job))
         return with_link(view)
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def video_jobs(
         production: Annotated[str, Field(description="Production id (or name).")],
         status: Annotated[
@@ -259,7 +260,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         """A production's video jobs, oldest first."""
         return await service.list_jobs(production, status)
 
-    @server.tool()
+    @server.tool(annotations=REPLACES)
     async def video_cancel(
         job: Annotated[str, Field(description="Job id.")],
     ) -> VideoJob:
@@ -267,7 +268,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         committed spend. Veo offers no remote cancel: a submitted operation runs on (see the message)."""
         return await service.cancel(job)
 
-    @server.tool()
+    @server.tool(annotations=PAID)
     async def image_generate(
         production: Annotated[str, Field(description="Production id (or name).")],
         shot: Annotated[str | None, Field(description="Shot ref; without prompt, its grounded prompt is used.")] = None,
@@ -281,7 +282,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         estimated and budget-checked first. The result links to the image."""
         return with_link(await family.images.generate(production, shot, prompt, reference_assets, aspect_ratio))
 
-    @server.tool()
+    @server.tool(annotations=APPENDS)
     async def image_settle(
         production: Annotated[str, Field(description="Production id (or name).")],
         job: Annotated[str, Field(description="The img_... job named in the lost-answer error.")],

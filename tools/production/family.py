@@ -15,6 +15,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from core import BackgroundTask, Migration, NotFound, StudioContext, StudioError
+from core.annotations import APPENDS, READ_ONLY, REPLACES
 from tools.production.assets import ASSET_URI, asset_link
 from tools.production.models import Asset, Production, SceneSaved, ShotSpec
 from tools.production.schema import MIGRATIONS
@@ -54,7 +55,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
             await anyio.to_thread.run_sync(partial(service.record_failure, production, tool, inputs, exc))
             raise
 
-    @server.tool()
+    @server.tool(annotations=APPENDS)
     async def production_create(
         name: Annotated[
             str,
@@ -89,14 +90,14 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
             lambda: service.create(name, kit, logline, tone, must, must_not, budget_usd, warnings=warnings),
         )
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def production_get(
         production: Annotated[str, Field(description="Production id (or name).")],
     ) -> Production:
         """A production: latest brief and every earlier version, shots by scene, spend, and recent events."""
         return await anyio.to_thread.run_sync(lambda: service.get(production))
 
-    @server.tool()
+    @server.tool(annotations=APPENDS)
     async def brief_amend(
         production: Annotated[str, Field(description="Production id (or name).")],
         note: Annotated[str, Field(description="What changed and why (required).")],
@@ -119,7 +120,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
             lambda: service.amend(production, note, must, must_not, budget_usd),
         )
 
-    @server.tool()
+    @server.tool(annotations=REPLACES)
     async def shots_save(
         production: Annotated[str, Field(description="Production id (or name).")],
         scene: Annotated[str, Field(description="Scene name, e.g. '3' or '12a'.")],
@@ -142,7 +143,7 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
             lambda: service.save_scene(production, scene, shots, "agent", inputs=inputs),
         )
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def asset_get(
         asset: Annotated[str, Field(description="Asset id ('a_' + 20 hex digits) or its studio://assets/ URI.")],
     ) -> Annotated[CallToolResult, Asset]:

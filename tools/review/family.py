@@ -10,20 +10,16 @@ from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from core import BackgroundTask, Migration, StudioContext, StudioError
+from core.annotations import APPENDS, READ_ONLY, RECORDS
 from tools.continuity import FindingStore, LedgerService
 from tools.production import ProductionService
 from tools.review.models import Review, ReviewQueue
 from tools.review.schema import MIGRATIONS
 from tools.review.service import ReviewService
 from tools.style import StyleService
-
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
-RECORDS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
-DECIDES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
 
 
 class ReviewFamily:
@@ -83,7 +79,7 @@ def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
         """One review with its whole history: every decision, superseded ones included, and what each changed."""
         return await reviews.get(review)
 
-    @server.tool(annotations=DECIDES)
+    @server.tool(annotations=APPENDS)
     async def review_decide(
         asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
         decision: Annotated[str, Field(description="approve, reject or revise.")],
@@ -137,7 +133,7 @@ def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
             message += f" ({len(review.findings)} open continuity findings)"
         return Elicit(message + ": approve, reject or revise?", AskedDecision)
 
-    @server.tool(annotations=DECIDES)
+    @server.tool(annotations=APPENDS)
     async def review_ask(
         asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
         answer: Annotated[ElicitationResult[AskedDecision], Resolve(ask_reviewer)],
