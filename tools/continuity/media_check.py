@@ -164,8 +164,10 @@ class MediaChecker:
             {"asset": clip.id, "shot": shot_ref_, "against": against, **({"judge": True} if judge else {})},
             "ok",
             {
+                "shot": shot_ref_,
                 "breaks": len(analysis.breaks),
                 "open_findings": len(stored),
+                "errors": sum(1 for f in stored if f.severity == "error"),
                 **({"judgment": judgment.status, "gemini_findings": len(judgment.findings)} if judgment else {}),
             },
         )

@@ -17,7 +17,7 @@ from pydantic import Field
 from core import BackgroundTask, Migration, NotFound, StudioContext, StudioError
 from core.annotations import APPENDS, READ_ONLY, REPLACES
 from tools.production.assets import ASSET_URI, asset_link
-from tools.production.models import Asset, Production, SceneSaved, ShotSpec
+from tools.production.models import Asset, PipelineReport, Production, SceneSaved, ShotSpec
 from tools.production.schema import MIGRATIONS
 from tools.production.service import ProductionService
 from tools.style import StyleService
@@ -94,8 +94,23 @@ def register_tools(server: MCPServer[Any], service: ProductionService, kits: Sty
     async def production_get(
         production: Annotated[str, Field(description="Production id (or name).")],
     ) -> Production:
-        """A production: latest brief and every earlier version, shots by scene, spend, and recent events."""
-        return await anyio.to_thread.run_sync(lambda: service.get(production))
+        """A production: latest brief and every earlier version, shots by scene, spend, recent events and
+        its pipeline figures."""
+
+        def read() -> Production:
+            found = service.get(production)
+            return found.model_copy(update={"pipeline": service.pipeline(found.id).overall})
+
+        return await anyio.to_thread.run_sync(read)
+
+    @server.tool(annotations=READ_ONLY)
+    async def pipeline_report(
+        production: Annotated[str, Field(description="Production id (or name).")],
+    ) -> PipelineReport:
+        """How the production's pipeline performs, per scene and overall, from its event log: preflight
+        pass rate, generation success, media-check pass rate, review approval, retakes per approved
+        shot, spend per approved second and the end-to-end yield, each with its counts."""
+        return await anyio.to_thread.run_sync(service.pipeline, production)
 
     @server.tool(annotations=APPENDS)
     async def brief_amend(

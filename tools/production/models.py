@@ -127,6 +127,9 @@ class Production(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Things worth knowing, e.g. the kit has no material yet."
     )
+    pipeline: PipelineFigures | None = Field(
+        None, description="production_get only: the whole production's pipeline figures (pipeline_report has scenes)."
+    )
 
     def find_shot(self, ref: str) -> Shot:
         """One of its shots by '<scene>/<number>', from what was read (no query); NotFound says what exists."""
@@ -166,3 +169,35 @@ class Asset(BaseModel):
     provenance: dict[str, Any] = Field(default_factory=dict)
     parent: str | None = None
     created_at: str
+
+
+class Rate(BaseModel):
+    """A stage's pass rate with its counts; `rate` is None when nothing was counted."""
+
+    passed: int
+    total: int
+    rate: float | None
+
+    @classmethod
+    def of(cls, passed: int, total: int) -> Rate:
+        return cls(passed=passed, total=total, rate=round(passed / total, 4) if total else None)
+
+
+class PipelineFigures(BaseModel):
+    preflight: Rate = Field(description="Preflight runs before generation that passed without errors.")
+    generation: Rate = Field(description="Video jobs that ended done (of done, failed and unknown submissions).")
+    media_check: Rate = Field(description="Media checks that left no error finding open.")
+    review: Rate = Field(description="Reviewed takes whose latest decision is approve.")
+    retakes_per_approved_shot: float | None = Field(description="Done takes beyond the first, per approved shot.")
+    spend_usd: float = Field(description="Cost of the done video jobs counted here.")
+    spend_per_approved_second_usd: float | None = Field(description="spend_usd over the approved shots' seconds.")
+    end_to_end_yield: Rate = Field(description="Approved shots of the shots that entered the pipeline.")
+    chained_stage_rate: float | None = Field(
+        description="The four stage rates multiplied: what the chain ships per attempt (0.97^4 ≈ 0.89)."
+    )
+
+
+class PipelineReport(BaseModel):
+    production: str
+    overall: PipelineFigures
+    scenes: dict[str, PipelineFigures] = Field(description="The same figures per scene.")

@@ -23,6 +23,7 @@ from tools.production.errors import Conflict, InvalidInput, error_kind
 from tools.production.models import (
     BriefVersion,
     Event,
+    PipelineReport,
     Production,
     SceneSaved,
     Shot,
@@ -32,6 +33,7 @@ from tools.production.models import (
     parse_shot_ref,
     shot_ref,
 )
+from tools.production.pipeline import pipeline_report
 from tools.production.spend import SpendLedger
 from tools.style import check_kit_name
 
@@ -393,6 +395,18 @@ class ProductionService(AssetStore, SpendLedger):
             )
         except Exception:
             log.exception("Could not record the failed %s call on %s", tool, pid)
+
+    def pipeline(self, production: str) -> PipelineReport:
+        """The production's pipeline figures, from its whole event log."""
+        with self._tx(None) as tx:
+            pid = self.resolve(production, tx)
+            shots = self._shots(tx, pid, None)
+            rows = tx.execute(
+                "SELECT tool, outcome, detail FROM production_events WHERE production = ? AND tool IN "
+                "('preflight', 'video_job', 'continuity_check_media', 'review_decide') ORDER BY seq",
+                (pid,),
+            ).fetchall()
+        return pipeline_report(pid, shots, ((r["tool"], r["outcome"], json.loads(r["detail"])) for r in rows))
 
     def _events(self, tx: Tx, pid: str, limit: int) -> list[Event]:
         rows = tx.execute(

@@ -237,7 +237,7 @@ class ReviewService:
                     "must": must,
                     "must_not": must_not,
                 },
-                detail={"review": review_id, "shot": asset.shot, "decision": decision, **feedback},
+                detail={"review": review_id, "asset": asset.id, "shot": asset.shot, "decision": decision, **feedback},
                 actor=reviewer,
                 tx=tx,
             )

@@ -169,6 +169,18 @@ class VideoJobs:
         # The continuity errors of the exact prompt about to be paid for.
         check = await self._preflight.check(prod, ledger, shot, without_review_notes(grounded))
         errors = [f.message for f in check.findings if f.severity == "error"]
+        if not dry_run:
+            verdict = "overridden" if errors and override_preflight else "errors" if errors else "pass"
+            await anyio.to_thread.run_sync(
+                partial(
+                    self._productions.record_event,
+                    prod.id,
+                    "preflight",
+                    {"shot": shot.ref, "prompt_sha256": grounded.sha256},
+                    verdict,
+                    {"shot": shot.ref, "errors": len(errors)},
+                )
+            )
         if errors and not override_preflight:
             listed = "; ".join(errors[:8])
             raise StudioError(

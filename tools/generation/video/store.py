@@ -343,7 +343,15 @@ class JobStore:
             current = productions.shot(row["production"], row["shot"], tx=tx)
             if current.status == "generating" and not _other_live(tx, row):
                 productions.set_shot_status(row["production"], row["shot"], "planned", tx=tx)
-        detail = {"job": row["id"], "status": status, "error": error, "asset": asset}
+        detail = {
+            "job": row["id"],
+            "shot": row["shot"],
+            "status": status,
+            "error": error,
+            "asset": asset,
+            "actual_usd": actual_usd if status == "done" else None,
+            "duration_s": json.loads(row["settings"]).get("duration_s") if status == "done" else None,
+        }
         productions.record_event(
             row["production"],
             "video_job",
