@@ -15,12 +15,13 @@ from typing import Any
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 
-from core import Family, Settings, StudioContext
+from core import Family, Settings, StudioContext, tracing
 from core.errors import shown
+from server.tracing import ToolCallTracing
 from tools.consent import ConsentFamily
 from tools.continuity import ContinuityFamily
 from tools.generation import GenerationFamily
@@ -83,6 +84,7 @@ def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
         migrations = [m for family in families for m in family.migrations]
         await anyio.to_thread.run_sync(context.open_state, migrations)
         log.info("studio-mcp data in %s", context.settings.data_dir.resolve())
+        stop_exporting = tracing.start_exporting()
         try:
             async with anyio.create_task_group() as tasks:
                 for family in families:
@@ -93,6 +95,8 @@ def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            if stop_exporting is not None:
+                await anyio.to_thread.run_sync(stop_exporting)  # flushes the spans still batched
             context.close_state()
 
     return run
@@ -116,7 +120,10 @@ async def bounded_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext
 
 
 def serve_families(
-    context: StudioContext, families: Sequence[Family], name: str = "studio-mcp"
+    context: StudioContext,
+    families: Sequence[Family],
+    name: str = "studio-mcp",
+    middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> MCPServer[StudioContext]:
     """An MCP server offering these families' tools (tests build one from a subset)."""
     server: MCPServer[StudioContext] = MCPServer(
@@ -125,13 +132,23 @@ def serve_families(
         version="0.1.0",
         lifespan=lifespan(context, families),
         log_level=context.settings.log_level,
-        middleware=[bounded_names],
+        middleware=[bounded_names, *middleware],
     )
     for family in families:
         family.register(server)
     return server
 
 
+def serve_all(context: StudioContext, families: Families) -> MCPServer[StudioContext]:
+    """The server of every family, with tool-call tracing when OTEL_* asks for export."""
+    traced = (
+        [ToolCallTracing(families.production.productions, families.generation.videos.store.get)]
+        if tracing.exporting()
+        else []
+    )
+    return serve_families(context, families.in_order(), middleware=traced)
+
+
 def build_server(settings: Settings | None = None, *, context: StudioContext | None = None) -> MCPServer[StudioContext]:
     context = context or StudioContext(settings or Settings())
-    return serve_families(context, build_families(context).in_order())
+    return serve_all(context, build_families(context))

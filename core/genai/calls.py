@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.genai.clients import GenAIClients
 from core.genai.errors import GenerationError, scrub
+from core.tracing import client_span
 
 if TYPE_CHECKING:
     from google.genai.types import GenerateContentConfig, GenerateContentResponse
@@ -61,7 +62,8 @@ async def _generate(
 ) -> GenerateContentResponse:
     backend, client = clients.for_text()
     try:
-        return await client.models.generate_content(model=model, contents=contents, config=config)
+        with client_span("gen_ai", "generate_content", {"gen_ai.request.model": model}):
+            return await client.models.generate_content(model=model, contents=contents, config=config)
     except Exception as exc:
         raise clients.map_error(exc, backend=backend, model=model) from exc
 

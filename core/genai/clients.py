@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from core.genai.errors import Backend, GenerationError, MissingCredentials, map_genai_error
 from core.genai.settings import GenAISettings
+from core.tracing import client_span
 
 if TYPE_CHECKING:
     from google.genai.client import AsyncClient, Client
@@ -209,7 +210,12 @@ class GenAIClients:
         attempt = 0
         while True:
             try:
-                with anyio.fail_after(s.timeout_s * 2 + 30):
+                with (
+                    client_span(
+                        "gen_ai", "paid call", {"gen_ai.request.model": model or "", "studio.attempt": attempt}
+                    ),
+                    anyio.fail_after(s.timeout_s * 2 + 30),
+                ):
                     return await send()
             except Exception as exc:
                 error = self.map_error(exc, backend=backend, model=model)

@@ -88,4 +88,18 @@ CREATE INDEX spend_entries_by_production ON spend_entries (production, status);
         # The asset a shot's status is about: its approved take, or the take a reviewer rejected.
         sql="ALTER TABLE shots ADD COLUMN take TEXT;",
     ),
+    Migration(
+        id="production-003-shot-traces",
+        # The root of each shot's OpenTelemetry trace, so calls minutes apart land in one trace. Kept
+        # apart from `shots`, whose rows a re-plan replaces.
+        sql="""
+CREATE TABLE shot_traces (
+    production TEXT NOT NULL REFERENCES productions(id),
+    shot TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    PRIMARY KEY (production, shot)
+);
+""",
+    ),
 ]

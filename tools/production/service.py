@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from core import StudioError, Tx
 from core import now_iso as now
+from core.tracing import ShotTraceIds, new_shot_trace
 from tools.production import validate
 from tools.production.assets import AssetStore
 from tools.production.base import digest
@@ -395,6 +396,20 @@ class ProductionService(AssetStore, SpendLedger):
             )
         except Exception:
             log.exception("Could not record the failed %s call on %s", tool, pid)
+
+    def shot_trace(self, pid: str, shot: str) -> ShotTraceIds:
+        """The root of the shot's trace, started on first use (two callers at once agree on one)."""
+        query = "SELECT trace_id, span_id FROM shot_traces WHERE production = ? AND shot = ?"
+        row = self._context.state.query_one(query, (pid, shot))
+        if row is None:
+            trace_id, span_id = new_shot_trace(pid, shot)
+            with self._tx(None) as tx:
+                tx.execute(
+                    "INSERT OR IGNORE INTO shot_traces (production, shot, trace_id, span_id) VALUES (?, ?, ?, ?)",
+                    (pid, shot, trace_id, span_id),
+                )
+                row = tx.execute(query, (pid, shot)).fetchone()
+        return row["trace_id"], row["span_id"]
 
     def pipeline(self, production: str) -> PipelineReport:
         """The production's pipeline figures, from its whole event log."""

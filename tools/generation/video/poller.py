@@ -20,18 +20,20 @@ import time
 
 import anyio
 
-from core import StudioContext
+from core import StudioContext, tracing
 from core.genai import GenerationError
 from tools.generation.video import wire
 from tools.generation.video.store import JobStore, Row
+from tools.production import ProductionService
 
 log = logging.getLogger(__name__)
 
 
 class Poller:
-    def __init__(self, context: StudioContext, store: JobStore) -> None:
+    def __init__(self, context: StudioContext, store: JobStore, productions: ProductionService) -> None:
         self._context = context
         self._store = store
+        self._productions = productions
         self.started_ts = time.time()
         self._inflight: set[str] = set()
         self._wake: anyio.Event | None = None
@@ -99,6 +101,15 @@ class Poller:
         row = await anyio.to_thread.run_sync(self._store.get, job_id)
         if row["status"] != "pending":
             return
+        if not tracing.exporting():
+            await self._poll(row)
+            return
+        ids = await anyio.to_thread.run_sync(self._productions.shot_trace, row["production"], row["shot"])
+        with tracing.shot_step(f"video poll {row['shot']}", ids, {"studio.job": job_id}):
+            await self._poll(row)
+
+    async def _poll(self, row: Row) -> None:
+        job_id = row["id"]
         try:
             result = await wire.poll(self._context.genai, row["operation"], row["model"])
         except GenerationError as error:

@@ -76,7 +76,7 @@ class VideoJobs:
         self._preflight = preflight
         self._consent = consent
         self.store = JobStore(context, productions)
-        self.poller = Poller(context, self.store)
+        self.poller = Poller(context, self.store, productions)
 
     # -- video_generate
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from core.genai import GenAIClients, GenerationError, map_operation_error
+from core.tracing import client_span
 from tools.generation.video.limits import limits
 from tools.generation.video.request import VideoRequest
 
@@ -117,7 +118,10 @@ async def poll(clients: GenAIClients, operation_name: str, model: str) -> PollRe
     from google.genai import types
 
     try:
-        with anyio.fail_after(_deadline_s(clients)):
+        with (
+            client_span("gen_ai", "operations.get", {"gen_ai.request.model": model}),
+            anyio.fail_after(_deadline_s(clients)),
+        ):
             operation = await clients.vertex().operations.get(
                 types.GenerateVideosOperation.model_validate({"name": operation_name})
             )
