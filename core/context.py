@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.errors import StudioError
 from core.genai import GenAIClients, GenAISettings
+from core.genai.standin import STANDIN_KEY, StandIn
 from core.settings import Settings
 from core.state import Migration, StateStore
 
@@ -21,6 +22,10 @@ class StudioContext:
     def __init__(self, settings: Settings, genai: GenAIClients | None = None) -> None:
         self.settings = settings
         self.roots: list[Path] = settings.roots()
+        self._standin: StandIn | None = None
+        if genai is None and settings.generation == "standin":
+            self._standin = StandIn()
+            genai = standin_clients(self._standin.start())
         self.genai = genai or GenAIClients(GenAISettings.from_env(os.environ))
         self._state: StateStore | None = None
 
@@ -42,3 +47,19 @@ class StudioContext:
         state, self._state = self._state, None
         if state is not None:
             state.close()
+
+
+def standin_clients(url: str) -> GenAIClients:
+    """Clients whose every call goes to the stand-in at `url`: Vertex express mode with a dummy key, and
+    no Developer API key, so not even an image call can reach Google."""
+    settings = GenAISettings.from_env(
+        os.environ,
+        api_key=None,
+        use_vertex=True,
+        project=None,
+        location=None,
+        vertex_api_key=STANDIN_KEY,
+        vertex_base_url=url,
+        gemini_base_url=url,
+    )
+    return GenAIClients(settings, standin=True)

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     chroma_tenant: str | None = None
     chroma_database: str | None = None
 
+    generation: Literal["google", "standin"] = Field(
+        "google",
+        description="standin: Veo and Imagen calls go to a local stand-in that returns a test clip or still, "
+        "at no cost, marked as a stand-in (offline integration tests, the demo); nothing reaches Google.",
+    )
+
     embedder: EmbedderName = Field("minilm", description="minilm (offline, default), chroma-onnx or gemini.")
     gemini_embedding_model: str = "gemini-embedding-001"
 

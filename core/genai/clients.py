@@ -64,9 +64,11 @@ class CredentialsReport(BaseModel):
 class GenAIClients:
     """Lazily built async clients for the Developer API and Vertex AI, sharing one configuration."""
 
-    def __init__(self, settings: GenAISettings, *, vertex_credentials: Any = None) -> None:
-        """`vertex_credentials`: google.auth credentials to use instead of ADC (rarely needed)."""
+    def __init__(self, settings: GenAISettings, *, vertex_credentials: Any = None, standin: bool = False) -> None:
+        """`vertex_credentials`: google.auth credentials to use instead of ADC (rarely needed);
+        `standin`: the Vertex endpoint is the local generation stand-in (nothing is paid)."""
         self.settings = settings
+        self.standin = standin
         self._vertex_credentials = vertex_credentials
         self._lock = threading.Lock()
         self._clients: dict[Backend, Client] = {}

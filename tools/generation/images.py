@@ -100,6 +100,9 @@ class ImageGenerator:
             functools.partial(self._consent.check, prod, the_shot, text, shas, audio=False, tool="image_generate")
         )
         estimate = pricing.estimate_image(model, 1)
+        made_by: Literal["developer", "vertex", "standin"] = backend
+        if self._context.genai.standin:
+            made_by, estimate = "standin", pricing.stand_in(estimate)
         job_id = "img_" + uuid.uuid4().hex[:16]
         clients = self._context.genai
         # Built before the estimate is committed, so nothing slow sits between committing and sending.
@@ -124,7 +127,7 @@ class ImageGenerator:
             "production": pid,
             "shot": shot,
             "model": model,
-            "backend": backend,
+            "backend": made_by,
             "request": {
                 "prompt": text,
                 "negative_prompt": negative,
@@ -160,7 +163,7 @@ class ImageGenerator:
                 shot=shot,
                 asset=asset,
                 model=model,
-                backend=backend,
+                backend=made_by,
                 prompt=text,
                 negative_prompt=negative,
                 estimate_usd=estimate.estimate_usd,

@@ -119,6 +119,9 @@ class VideoJob(BaseModel):
     id: str | None = Field(description="Job id (None only for a dry run).")
     production: str
     shot: str
+    stand_in: bool = Field(
+        False, description="Made by the local generation stand-in (STUDIO_GENERATION=standin): a test clip, free."
+    )
     status: JobStatus | Literal["dry_run"] = Field(
         description="submitting -> pending -> done | failed | cancelled; unknown_submission: the submit's "
         "outcome is unknown (see message); dry_run: nothing was recorded or submitted."
@@ -169,7 +172,7 @@ class ImageResult(BaseModel):
     shot: str | None
     asset: Asset
     model: str
-    backend: Literal["developer", "vertex"]
+    backend: Literal["developer", "vertex", "standin"]
     prompt: str
     negative_prompt: str | None
     estimate_usd: float

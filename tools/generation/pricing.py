@@ -82,6 +82,13 @@ class _Override(BaseModel):
     image: dict[str, float] = Field(default_factory=dict)
 
 
+def stand_in(estimate: CostEstimate) -> CostEstimate:
+    """The same request made by the local generation stand-in: nothing is sent to Google, nothing costs."""
+    return estimate.model_copy(
+        update={"unit_price_usd": 0.0, "estimate_usd": 0.0, "price_source": "generation stand-in (no cost)"}
+    )
+
+
 def price_table(environ: Mapping[str, str] | None = None) -> PriceTable:
     """The built-in table with any override from STUDIO_PRICES_JSON applied."""
     raw = (os.environ if environ is None else environ).get(PRICES_ENV, "").strip()

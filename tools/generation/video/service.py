@@ -201,6 +201,8 @@ class VideoJobs:
             )
         )
         estimate = pricing.estimate_video(settings.model, settings.duration_s, 1, settings.resolution, settings.audio)
+        if self._context.genai.standin:
+            estimate = pricing.stand_in(estimate)
         return VideoRequest(
             production=prod.id,
             shot=shot.ref,
@@ -246,6 +248,7 @@ class VideoJobs:
             id=job_id,
             production=request.production,
             shot=request.shot,
+            stand_in=self._context.genai.standin,
             status=status,
             model=request.settings.model,
             prompt=request.grounded.prompt,
@@ -362,6 +365,7 @@ class VideoJobs:
             id=row["id"],
             production=row["production"],
             shot=row["shot"],
+            stand_in=bool(grounding.get("stand_in")),
             status=row["status"],
             model=row["model"],
             prompt=row["prompt"],

@@ -169,6 +169,7 @@ class JobStore:
                     {"kind": i.kind, "ref": i.ref, "sources": i.sources} for i in request.grounded.injections
                 ],
                 "price_as_of": request.estimate.price_as_of,
+                "stand_in": self._context.genai.standin,
             }
             preflight = {"errors": request.preflight_errors, "overridden": request.preflight_overridden}
             tx.execute(
@@ -381,7 +382,7 @@ def _provenance(row: Row, uri: str | None) -> dict[str, Any]:
         "production": row["production"],
         "shot": row["shot"],
         "model": row["model"],
-        "backend": "vertex",
+        "backend": "standin" if grounding.get("stand_in") else "vertex",
         "request": {"prompt": row["prompt"], "negative_prompt": row["negative_prompt"], **settings},
         "brief_version": grounding["brief_version"],
         "prompt_sha256": grounding.get("prompt_sha256"),
