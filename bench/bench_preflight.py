@@ -6,7 +6,8 @@ Runs the deterministic checker in-process (no MCP, no network) over
 - dev, TUNED ON: `bench/preflight_natural.py`, `bench/preflight_heldout.py` (the first held-out set,
   measured once and then used as development data) and `bench/preflight_dev2.py` (cases for the fixes
   that followed), hand-written prompts over one ferry production, and `bench/preflight_dev3.py` over a
-  newsroom world (written after the second held-out set, to find gaps elsewhere than the ferry);
+  newsroom world and `bench/preflight_dev4.py` over a frontier town (written after the second held-out
+  set, to find gaps elsewhere than the ferry without looking at the held-out cases);
 - heldout, NEVER TUNED ON: `bench/preflight_heldout2.py`, hand-written prompts over another world (a night
   train), written before the round of fixes that followed; its misses are reported, not fixed one by one.
 For the natural sets: precision, recall and false alarms per miss group (target precision >= 0.97, recall
@@ -219,16 +220,17 @@ def main() -> int:
             similar=similar,
         )
     if "dev" in sets:
-        from bench import preflight_dev3 as d3
+        from bench import preflight_dev3, preflight_dev4
 
-        run_natural(
-            "dev set [TUNED ON] (preflight_dev3, newsroom world)",
-            d3.CASES,
-            args.show_errors,
-            ledger=d3.world(),
-            must_not=d3.MUST_NOT,
-            similar=similar,
-        )
+        for module, where in ((preflight_dev3, "newsroom"), (preflight_dev4, "frontier town")):
+            run_natural(
+                f"dev set [TUNED ON] ({module.__name__.split('.')[-1]}, {where} world)",
+                module.CASES,
+                args.show_errors,
+                ledger=module.world(),
+                must_not=module.MUST_NOT,
+                similar=similar,
+            )
     if "heldout" in sets:
         from bench import preflight_heldout2 as h2
 

@@ -243,6 +243,7 @@ def natural_ledger() -> Ledger:
         fact("Tomas Reyes", attr, value)
     fact("Mara Quint", "jacket", "red wool")
     fact("Mara Quint", "jacket", "red wool, torn hem", "12")
+    fact("Mara Quint", "scar", "left cheek")
     fact("map", "state", "intact")
     fact("map", "state", "torn", "12")
     fact("3", "time_of_day", "night")
@@ -357,6 +358,56 @@ NATURAL: dict[str, tuple[str, str, str, str]] = {
         "attribute_mismatch",
         "Juno's oilskin is a sunflower yellow.",
     ),
+    # A pale name the CIELAB margin puts in two families (cream: yellow and white) keeps its hand-kept one.
+    "hand_kept_colour": ("5", "Juno's oilskin is cream.", "attribute_mismatch", "Juno's oilskin is canary."),
+    "removal_any_tense": (
+        "5",
+        "Juno pulls her gloves off to tie the knot.",
+        "attribute_mismatch",
+        "Juno never takes off her gloves on deck.",
+    ),
+    "removal_undone_or_refused": (
+        "5",
+        "Tomas unwinds his scarf and drapes it over the rail.",
+        "attribute_mismatch",
+        "Juno, without taking off her gloves, ties the knot; Tomas unwinds his scarf, then winds it back on.",
+    ),
+    "double_negation_with_a_gap": (
+        "5",
+        "Juno reads the chart without her gloves.",
+        "attribute_mismatch",
+        "Juno never works without her gloves.",
+    ),
+    "colour_in_an_aside": (
+        "5",
+        "Juno waves. Her oilskin, deep purple, glistens.",
+        "attribute_mismatch",
+        "Juno waves. Her oilskin, bright canary, glistens.",
+    ),
+    "side_placed_by_a_verb": (
+        "5",
+        "Mara's scar runs down her right cheek.",
+        "side_flip",
+        "Mara's scar catches the light from the right porthole.",
+    ),
+    "relative_clause_subject": (
+        "5",
+        "Mara, who stands beside Juno, wears a navy jacket.",
+        "attribute_mismatch",
+        "The deckhand who stands beside Juno wears a navy coat.",
+    ),
+    "time_word_on_light": (
+        "3",
+        "A pale morning sky hangs over the deck.",
+        "attribute_mismatch",
+        "Juno asks about the morning ferry as rain falls in the dark.",
+    ),
+    "footwear_is_one_slot": (
+        "5",
+        "Juno's brown brogues squeak on the deck.",
+        "attribute_mismatch",
+        "Juno's black brogues squeak on the deck.",
+    ),
 }
 
 
@@ -387,8 +438,11 @@ def test_a_state_on_a_part_is_fine_from_its_scene_and_first_names_need_a_capital
 
 def test_removal_finding_says_what_is_missing() -> None:
     [f] = check_text(natural_ledger(), "5", "Juno squints at the chart, without her gloves.", "prompt")
-    assert f.entity == "Juno Alvarez" and f.expected == "grey wool" and f.found == "gloves"
+    assert f.entity == "Juno Alvarez" and f.expected == "grey wool" and f.found == "without her gloves"
     assert f.suggestion == "show Juno Alvarez's gloves: grey wool"
+    # The evidence of a removal runs from the verb over the thing removed.
+    [f] = check_text(natural_ledger(), "5", "At the rail Juno peels off her grey gloves.", "prompt")
+    assert f.evidence is not None and f.evidence.text == f.found == "peels off her grey gloves"
 
 
 async def test_aliases_and_first_names_through_the_tools(tmp_path: Path) -> None:

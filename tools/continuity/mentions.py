@@ -26,10 +26,18 @@ PERSON_NOUNS = set(
     "man woman men women fisherman fishermen stranger girl boy child children kid figure crowd someone somebody "
     "person people passenger passengers sailor sailors officer guard guards driver waiter waitress vendor "
     "customer customers bystander bystanders mother father friend friends pilot captain deckhand deckhands "
-    "lady gentleman old-timer fisherwoman porter".split()
+    "lady gentleman old-timer fisherwoman porter typist typists reporter reporters journalist journalists clerk "
+    "clerks secretary nurse priest soldier soldiers worker workers cook chef barman barmaid bartender traveller "
+    "travellers commuter commuters tourist tourists neighbour neighbours teenager student students colleague "
+    "colleagues courier messenger attendant steward stewardess photographer policeman policewoman drifter "
+    "drifters rancher ranchers cowboy cowboys cowhand sheriff deputy marshal outlaw outlaws bandit bandits gambler "
+    "preacher farmer farmers miner miners blacksmith rider riders horseman settler settlers trader merchant "
+    "shopkeeper innkeeper landlord landlady undertaker barkeep".split()
 )
-MALE_NOUNS = set("man men fisherman fishermen boy father gentleman waiter".split())
-FEMALE_NOUNS = set("woman women girl mother lady waitress fisherwoman".split())
+MALE_NOUNS = set(
+    "man men fisherman fishermen boy father gentleman waiter barman steward policeman cowboy horseman landlord".split()
+)
+FEMALE_NOUNS = set("woman women girl mother lady waitress fisherwoman barmaid stewardess policewoman".split())
 PRONOUN_GENDER = {
     "he": "m",
     "him": "m",
@@ -153,7 +161,10 @@ class Doc:
         return v.canon(self.tokens[i].low)
 
     def head_at(self, i: int) -> str:
-        """The canonical noun of token i ('red-haired' -> 'hair')."""
+        """The canonical noun of token i ('red-haired' -> 'hair', 'three-piece' -> 'suit')."""
+        low = self.tokens[i].low
+        if "-" in low and low in v.NOUNS:
+            return v.NOUNS[low]
         parts = self.tokens[i].parts
         return v.canon(parts[-1]) if parts else ""
 
@@ -247,7 +258,9 @@ def owner_of(
     same = [m for m in mentions if candidate(m) and doc.sentence[m.start] == doc.sentence[i] and m.end != i]
     before = [m for m in same if m.end < i]
     if before:
-        return max(before, key=lambda m: m.end).entity
+        nearest = max(before, key=lambda m: m.end)
+        head = _relative_head(doc, nearest, i, [m for m in same if m.end < nearest.start])
+        return (head or nearest).entity
     after = [m for m in same if m.start > i]
     if after:
         return min(after, key=lambda m: m.start).entity
@@ -259,6 +272,25 @@ def owner_of(
     # 'A scar above her left eyebrow; Mara turns.': the one character the text names.
     named = {m.entity for m in mentions if m.kind == "character" and _compatible(m, gender)}
     return named.pop() if len(named) == 1 else None
+
+
+def _relative_head(doc: Doc, m: Mention, i: int, earlier: list[Mention]) -> Mention | None:
+    """The person a relative clause is about, when mention `m` sits inside that clause and the noun at i in
+    the main clause after it: 'The typist [who sits beside Nadia] wears a yellow sweater' is the typist's
+    sweater. None when `m` owns the noun outright ('who borrows Nadia's sweater') or there is no clause."""
+    toks = doc.tokens
+    between = toks[m.end + 1 : i]
+    if toks[m.end].possessive and all(t.is_word and not t.possessive for t in between) and len(between) <= 3:
+        return None
+    if not any(t.is_word and t.low not in POSSESSIVES and not is_descriptive(t.low) for t in between):
+        return None
+    for r in range(m.start - 1, 0, -1):
+        if doc.sentence[r] != doc.sentence[i] or toks[r].low in {";", ":"}:
+            return None
+        if toks[r].low in {"who", "that"}:
+            at = r - 2 if toks[r - 1].low == "," else r - 1  # 'Ruth, who sits beside Nadia, wears'
+            return next((h for h in earlier if h.end == at and h.kind == "character"), None)
+    return None
 
 
 Item = tuple[int, str]  # (token index, word or hyphen part)

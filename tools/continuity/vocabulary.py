@@ -81,11 +81,13 @@ COLOURS = _table(
 
 @functools.cache
 def colour_table() -> dict[str, frozenset[str]]:
-    """Every colour word -> its families: the hand-kept words, united with the named colours (by CIELAB)."""
-    out = {word: set(fams) for word, fams in COLOURS.items()}
-    for name, fams in lexicon.colour_families().items():
-        out.setdefault(name, set()).update(fams)
-    return {word: frozenset(fams) for word, fams in out.items()}
+    """Every colour word -> its families: the hand-kept words as kept, and the other named colours by
+    CIELAB. The hand-kept families win where both know a word: the CIELAB margin puts pale and dusty names
+    in several families at once (cream in yellow and white, sage in five), so two such names would always
+    agree."""
+    out = dict(lexicon.colour_families())
+    out.update(COLOURS)
+    return out
 
 
 SIDES = _table({"left": "", "right": ""})
@@ -143,7 +145,7 @@ STATE_AXES: dict[str, dict[str, frozenset[str]]] = {
         {
             "intact": "whole pristine undamaged unbroken new unworn untorn",
             "torn": "ripped tattered shredded frayed tear rip slashed split ragged holed rent gash",
-            "broken": "shattered cracked smashed snapped splintered",
+            "broken": "shattered cracked smashed snapped splintered chipped",
             "mended": "repaired patched stitched darned",
             "burnt": "burned charred scorched singed",
             "dented": "crumpled",
@@ -172,6 +174,7 @@ TIMES = _phrase_table({"morning": "dawn day", **_SCENE_WORDS["times"]})
 WEATHERS = _phrase_table({"bright": "clear", **_SCENE_WORDS["weathers"]})
 DIRECTIONS = _phrase_table(_SCENE_WORDS["directions"])
 TIME_SKIP = set(_SCENE_WORDS["time_skip"].split())  # too common in prose to date a shot
+TIME_LIGHT = set(_SCENE_WORDS["time_light_nouns"].split())  # 'evening light': a skipped word that does date it
 WEATHER_SKIP = set(_SCENE_WORDS["weather_skip"].split())
 
 # Attribute nouns: a key (or its synonyms) the text names; the first word of each group is the head.
@@ -211,6 +214,7 @@ def _removals() -> list[tuple[frozenset[str], tuple[str, ...]]]:
 
 REMOVALS = _removals()
 REDON = [tuple(p.split()) for p in _PRESENCE["redon"].split("|")]
+STOWED_IN = set(_PRESENCE["stowed_in"].split())
 ABSENCE_WORDS = set(_PRESENCE["absence_words"].split())
 NOT_WEARING = [tuple(p.split()) for p in _PRESENCE["not_wearing"].split("|")]
 MUST_NOT_GROUPS: list[list[str]] = [g.split("|") for g in lexicon.load("must_not")["groups"]]

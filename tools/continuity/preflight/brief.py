@@ -116,16 +116,34 @@ def _walk(pattern: list[str], words: list[tuple[int, str]], p: int, w: int) -> i
 
 
 def _noun_phrases(doc: Doc) -> list[tuple[int, int]]:
-    """Short noun phrases for the embedder: each content word alone and with the word before it."""
+    """Short noun phrases for the embedder: each content word alone and with the word before it, but not
+    the verb after a subject ('Tomas phones the harbourmaster' is no phone)."""
     spans = []
     for i, tok in enumerate(doc.tokens):
         if not tok.is_word or tok.low in v.STOPWORDS or tok.low in v.PRE_STOPS or len(tok.low) < 3:
+            continue
+        if _is_verb_after_subject(doc, i):
             continue
         spans.append((i, i))
         before = doc.tokens[i - 1] if i > 0 else None
         if before is not None and before.is_word and before.low not in v.STOPWORDS | v.NEGATORS:
             spans.append((i - 1, i))
     return spans
+
+
+_SUBJECTS = {"he", "she", "they", "it", "who"}
+_OBJECT_OPENERS = {"the", "a", "an", "her", "his", "their", "its", "my", "your", "our", "this", "that", "up", "out"}
+
+
+def _is_verb_after_subject(doc: Doc, i: int) -> bool:
+    """A word between a subject (a capitalised name, not possessive, or a subject pronoun) and its object's
+    determiner: 'Tomas phones the harbourmaster', 'she smokes out the hive'."""
+    toks = doc.tokens
+    if i == 0 or i + 1 >= len(toks) or toks[i + 1].low not in _OBJECT_OPENERS:
+        return False
+    prev = toks[i - 1]
+    named = prev.text[:1].isupper() and not prev.possessive and prev.low not in v.STOPWORDS
+    return prev.is_word and (named or prev.low in _SUBJECTS)
 
 
 def _must_not_finding(c: Check, item: str, a: int, b: int, how: str) -> PromptFinding:

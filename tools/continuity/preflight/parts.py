@@ -38,10 +38,11 @@ def presence_of(doc: Doc, i: int) -> Item:
     while j >= 0 and steps < 5 and doc.sentence[j] == doc.sentence[i]:
         low = toks[j].low
         if low in v.ABSENCE_WORDS or low == "no":
-            before = toks[j - 1].low if j > 0 and doc.sentence[j - 1] == doc.sentence[i] else ""
-            # 'never without', and 'without taking off her gloves': two negations keep the thing on.
+            before = {toks[k].low for k in range(max(0, j - 3), j) if doc.sentence[k] == doc.sentence[i]}
+            # 'never without', 'never reads without', and 'without taking off her gloves': two negations
+            # keep the thing on.
             removal = any(toks[k].low in forms for k in range(j + 1, i) for forms, _ in v.REMOVALS)
-            return (i, "present") if before in _DOUBLE_NEGATION or removal else (j, "absent")
+            return (i, "present") if before & _DOUBLE_NEGATION or removal else (j, "absent")
         if not toks[j].is_word or (low in v.PRE_STOPS and low not in {"of"}):
             break
         j, steps = j - 1, steps + 1
@@ -60,7 +61,30 @@ def presence_of(doc: Doc, i: int) -> Item:
     at = _removed(doc, i, window, np_between)
     if at is not None and not _put_back(doc, i):
         return (base + at, "absent")
+    stowed = _stowed(doc, i)
+    if stowed is not None and not _put_back(doc, i):
+        return (stowed, "absent")
     return (i, "present")
+
+
+def _stowed(doc: Doc, i: int) -> int | None:
+    """Where the place a thing is put away in ends ('shoves his bandana into a pocket'): it is off, out of
+    sight; None if the text does not put it away. A negated verb keeps it on ('never stuffs it in a bag')."""
+    toks = doc.tokens
+    k = i + 1
+    if k >= len(toks) or toks[k].low not in {"into", "in"}:
+        return None
+    before = {t.low for t in toks[max(0, i - 4) : i]}
+    if before & _KEEPS:
+        return None
+    for n in range(k + 1, min(k + 4, len(toks))):
+        if not toks[n].is_word:
+            return None
+        if toks[n].low in v.STOWED_IN:
+            return n
+        if toks[n].low not in _NP_WORDS and not toks[n].possessive:
+            return None
+    return None
 
 
 def _removed(doc: Doc, i: int, window: list[str], np_between: Callable[[list[str]], bool]) -> int | None:

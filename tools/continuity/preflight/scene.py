@@ -16,6 +16,7 @@ from tools.continuity.preflight.common import Check, finding
 from tools.production import Shot
 
 # Words before a time or weather word that put it out of the shot ('last night's storm').
+_DETERMINERS = {"the", "a", "an", "this", "that", "her", "his", "their", "its"}
 _ELSEWHERE = {"last", "yesterday", "tomorrow", "dreams", "dream", "remembers", "remembering", "of", "no", "not"}
 
 
@@ -88,8 +89,13 @@ def hits_in_text(
             i += 1
             continue
         n, fams = found
-        single = n == 1 and toks[i].low in skip
-        before = toks[i - 1].low if i > 0 else ""
+        # A skipped word names the shot's time when it qualifies its light ('evening light', 'morning sky').
+        lit = i + 1 < len(toks) and v.canon(toks[i + 1].low) in v.TIME_LIGHT and table is v.TIMES
+        single = n == 1 and toks[i].low in skip and not lit
+        back = i - 1
+        while back > 0 and toks[back].low in _DETERMINERS:  # 'remembers the morning light'
+            back -= 1
+        before = toks[back].low if back >= 0 else ""
         if not single and not _colour_use(doc, i) and before not in _ELSEWHERE:
             a, b = toks[i], toks[i + n - 1]
             text = doc.text[a.start : b.end]
