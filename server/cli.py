@@ -10,15 +10,17 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import anyio
 from starlette.routing import BaseRoute
 
-from core import NotFound, Settings, StudioContext
+from core import NotFound, Settings, StudioContext, StudioError
 from core.genai import GenAIClients, GenAISettings
-from server.app import Families, build_families, serve_families
+from server.app import Families, build_families, serve_all
 from server.auth import AuthConfigError, IntrospectionTokenVerifier, token_verifier
+from server.demo import run_demo
 from server.http import (
     HttpOptions,
     RefusedBind,
@@ -29,8 +31,8 @@ from server.http import (
     serve_socket,
 )
 from server.stdio import run_stdio
-from tools.review.page import review_routes
-from tools.style import ChromaStore, make_embedder
+from tools.review import ReviewService, review_routes
+from tools.style import ChromaStore, StyleService, make_embedder
 
 T = TypeVar("T")
 
@@ -63,7 +65,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     review.add_argument("--port", type=int, default=0, help="Port on 127.0.0.1 (default: any free port).")
     review.add_argument("--production", help="Open on this production's queue (id or name).")
+    demo = commands.add_parser(
+        "demo", help="One shot's whole journey, narrated, over a real MCP session (offline by default)."
+    )
+    demo.add_argument("--data-dir", type=Path, help="Where to keep the demo's state (default: a new temp dir).")
+    demo.add_argument("--vertex", action="store_true", help="Generate with Vertex AI (paid; needs credentials).")
     args = parser.parse_args(argv)
+    if args.command == "demo":  # its own server process reads the settings
+        sys.exit(run_demo(args.data_dir, vertex=args.vertex))
 
     settings = Settings()
     # stdout is the MCP wire in stdio mode: every log line goes to stderr.
@@ -93,16 +102,30 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
 
 
-def page_routes(families: Families, settings: Settings) -> list[BaseRoute]:
+def page_routes(families: Families, settings: Settings, reviews: ReviewService | None = None) -> list[BaseRoute]:
     return review_routes(
-        families.review.reviews, families.production.productions, trusted_origins=settings.http_allowed_origins
+        reviews or families.review.reviews,
+        families.production.productions,
+        trusted_origins=settings.http_allowed_origins,
     )
+
+
+class KitsOfTheMcpServer:
+    """The style service as `studio-mcp review` sees it on embedded Chroma: it never writes there.
+    An embedded Chroma directory takes one process, and the MCP server on this data directory owns
+    it, so a decision's kit material stays pending in the outbox (the decision itself is recorded)
+    and that server's background flush writes it (at once if it is running, else when it starts)."""
+
+    async def ingest(self, *args: Any, **kwargs: Any) -> Any:
+        raise StudioError(
+            "left to the MCP server on this data directory (studio-mcp review does not open its embedded Chroma)"
+        )
 
 
 def run_serve(settings: Settings, *, http: bool, options: HttpOptions) -> None:
     context = StudioContext(settings)
     families = build_families(context)
-    server = serve_families(context, families.in_order())
+    server = serve_all(context, families)
     if http:
         run_http(server, settings, options, page_routes(families, settings))
     else:
@@ -112,10 +135,22 @@ def run_serve(settings: Settings, *, http: bool, options: HttpOptions) -> None:
 def run_review(settings: Settings, *, port: int, production: str | None) -> int:
     """The review page alone, on loopback, for the local user: prints its URL and serves until Ctrl-C.
 
-    Only the review family's background work runs (its kit-material retries), not the Veo poller: the
-    MCP server that owns this data directory polls its jobs."""
+    The Veo poller does not run here: the MCP server that owns this data directory polls its jobs. On
+    embedded Chroma the kit material of decisions is left to that server too (see KitsOfTheMcpServer);
+    on a Chroma server this process writes it and retries it."""
     context = StudioContext(settings)
     families = build_families(context)
+    reviews = families.review.reviews
+    tasks_here = families.review.background
+    if settings.chroma_mode == "embedded":
+        reviews = ReviewService(
+            context,
+            productions=families.production.productions,
+            ledger=families.continuity.ledger,
+            kits=cast(StyleService, KitsOfTheMcpServer()),
+            findings=families.continuity.findings,
+        )
+        tasks_here = ()
     context.open_state([m for family in families.in_order() for m in family.migrations])
     try:
         path = "/review/"
@@ -141,14 +176,14 @@ def run_review(settings: Settings, *, port: int, production: str | None) -> int:
         @asynccontextmanager
         async def background(_app: Any) -> AsyncIterator[None]:
             async with anyio.create_task_group() as tasks:
-                for task in families.review.background:
+                for task in tasks_here:
                     tasks.start_soon(task)
                 try:
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
 
-        app = local_review_app(page_routes(families, settings), key, bound, lifespan=background)
+        app = local_review_app(page_routes(families, settings, reviews), key, bound, lifespan=background)
         sys.stdout.write(
             f"Review page for this user only (the key changes every run):\n"
             f"  http://127.0.0.1:{bound}{path}?key={key}\nCtrl-C stops it.\n"

@@ -283,5 +283,6 @@ def bind_loopback(port: int) -> socket.socket:
 
 def serve_socket(app: ASGIApp, sock: socket.socket, log_level: str) -> None:
     """Serve until Ctrl-C (uvicorn shuts down gracefully, then re-raises the interrupt)."""
-    config = uvicorn.Config(app, log_level=log_level.lower())
+    # no access log: the first request's line would carry the run's key
+    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False)
     anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))

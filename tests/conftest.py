@@ -29,7 +29,7 @@ from tests import helpers
 from tests.fake_gemini import FakeGemini
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_KIT = REPO / "tests" / "data" / "sample_kit"
+SAMPLE_KIT = REPO / "server" / "sample_kit"  # ships in the package for `studio-mcp demo`
 BIN = Path(sys.executable).parent
 
 

@@ -491,3 +491,13 @@ async def test_must_not_near_synonym_by_the_offline_embedder(tmp_path: Path) -> 
         )
         good = await call(c, "continuity_check_prompt", production=pid, prompt="No phones anywhere; Juno reads a map.")
         assert good["findings"] == []
+
+
+def test_a_labelled_avoid_list_describes_nothing_in_the_shot() -> None:
+    # prompt_build ends with the brief's must-nots: 'Avoid: red coats.' is no claim about Juno's coat.
+    ledger = natural_ledger()
+    grounded = "Juno Alvarez checks the lines at the rail.\nAvoid: red coats; mobile phones.\n"
+    assert check_text(ledger, "5", grounded, "prompt") == []
+    # The same words in the shot itself still count.
+    bad = check_text(ledger, "5", "Juno checks the lines in a red coat.\nAvoid: mobile phones.\n", "prompt")
+    assert {f.rule for f in bad} == {"attribute_mismatch"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-KIT = Path(__file__).resolve().parent / "sample_kit"
+KIT = Path(__file__).resolve().parents[2] / "server" / "sample_kit"
 
 TREATMENT_TITLE = "Night Ferry - Treatment"
 TREATMENT_PAGES: list[list[str]] = [

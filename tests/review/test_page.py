@@ -1,6 +1,7 @@
 """The review page in a real headless Chromium (Debian's, driven by Playwright) against a real
 `studio-mcp serve --http`: the queue, the take playing with its findings, a break time that seeks
-the player, a rejection with a note, and the same state through the MCP tools."""
+the player, a rejection with a note, and the same state through the MCP tools; bad requests and
+cross-site posts that change nothing; and `studio-mcp review`, the page alone for one local user."""
 
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ async def test_a_reviewer_seeks_to_a_break_and_rejects_with_a_note(server: Runni
 
     await page.goto(f"{base(server)}/review/{pid}")
     assert await page.locator(f"a[href$='/{asset}']").count() == 1
+    assert "Review approved" in await page.locator("#pipeline").inner_text()  # issue 12's chart, drawn
+    assert await page.locator("#pipeline svg rect").count() == 10
     await page.click(f"a[href$='/{asset}']")
 
     assert await page.locator("video#player").count() == 1
@@ -235,6 +238,17 @@ def start_review(server: RunningServer, *args: str) -> subprocess.Popen[str]:
     )
 
 
+async def printed_url(proc: subprocess.Popen[str]) -> httpx.URL:
+    """The URL `studio-mcp review` prints first."""
+    assert proc.stdout is not None
+    with anyio.fail_after(120):
+        line = ""
+        while "?key=" not in line:
+            line = await anyio.to_thread.run_sync(proc.stdout.readline)
+            assert line, "studio-mcp review exited before printing its URL"
+    return httpx.URL(line.strip())
+
+
 async def test_studio_mcp_review_serves_only_whoever_has_the_printed_url(server: RunningServer) -> None:
     pid, checked = await checked_take(server, "Page Local")
     asset = checked["asset"]
@@ -243,13 +257,7 @@ async def test_studio_mcp_review_serves_only_whoever_has_the_printed_url(server:
 
     proc = start_review(server, "--production", pid)
     try:
-        assert proc.stdout is not None
-        with anyio.fail_after(120):
-            line = ""
-            while "?key=" not in line:
-                line = await anyio.to_thread.run_sync(proc.stdout.readline)
-                assert line, "studio-mcp review exited before printing its URL"
-        printed = httpx.URL(line.strip())
+        printed = await printed_url(proc)
         assert printed.host == "127.0.0.1" and printed.path == f"/review/{pid}"
         root = f"http://127.0.0.1:{printed.port}"
         own = {"Origin": root}
@@ -279,9 +287,48 @@ async def test_studio_mcp_review_serves_only_whoever_has_the_printed_url(server:
             assert decided.status_code == 303
         async with server.client() as client:
             review = await call(client, "review_get", review=asset)
-        assert review["status"] == "approved" and review["decisions"][-1]["reviewer"] == "Ana"
+            assert review["status"] == "approved" and review["decisions"][-1]["reviewer"] == "Ana"
+            # embedded Chroma takes one process: the MCP server's outbox flush writes the kit material
+            material = review["decisions"][-1]["kit_material"]
+            assert material["status"] == "pending" and "MCP server" in material["error"]
+            with anyio.fail_after(120):  # the server flushes its outbox every 30 s
+                while material["status"] != "written":
+                    await anyio.sleep(1)
+                    material = (await call(client, "review_get", review=asset))["decisions"][-1]["kit_material"]
+            found = await call(
+                client, "style_search", query="approved take", kit=material["kit"], kinds=["approved_shot"]
+            )
+            assert material["source"] in [hit["title"] for hit in found["hits"]]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         rest, _ = await anyio.to_thread.run_sync(lambda: proc.communicate(timeout=60))
         assert proc.returncode == 0 and "stopped" in rest and "Traceback" not in rest
     finally:
         stop(proc)  # type: ignore[arg-type]
+
+
+@needs_chromium
+async def test_the_printed_url_opens_the_page_in_a_browser_and_decides(server: RunningServer, browser: Browser) -> None:
+    pid, checked = await checked_take(server, "Page Local Browser")
+    asset = checked["asset"]
+    proc = start_review(server)
+    try:
+        printed = await printed_url(proc)
+        assert printed.path == "/review/"
+        page = await browser.new_page()
+        await page.goto(str(printed))  # as if opened from the terminal: the key becomes a cookie
+        assert "key=" not in page.url
+        await page.click(f"a[href='/review/{pid}']")
+        await page.click(f"a[href$='/{asset}']")
+        await page.check("input[value=approve]")
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"**/review/{pid}/{asset}")
+        assert "approved" in (await page.locator("h1 .status").inner_text()).lower()
+        # the same page without the run's key (another browser profile, another local user): refused
+        stranger = await browser.new_context()
+        refused = await (await stranger.new_page()).goto(f"http://127.0.0.1:{printed.port}/review/{pid}")
+        assert refused is not None and refused.status == 401
+        await stranger.close()
+    finally:
+        stop(proc)  # type: ignore[arg-type]
+    async with server.client() as client:
+        assert (await call(client, "review_get", review=asset))["status"] == "approved"

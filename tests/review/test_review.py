@@ -50,9 +50,6 @@ async def shot_of(client: Client, pid: str, ref: str) -> dict[str, Any]:
     return next(s for s in production["scenes"][scene] if s["number"] == int(number))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the preflight reads the 'Avoid: orange coats.' line as a coat colour (being fixed)"
-)
 async def test_a_rejection_feeds_the_ledger_the_brief_the_kit_and_the_next_take(tmp_path: Path) -> None:
     app = build_app(tmp_path / "data")
     async with Client(app.server) as client:

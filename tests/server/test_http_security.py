@@ -104,6 +104,22 @@ def test_a_session_answers_only_the_token_that_opened_it(token_server: RunningSe
     assert post(token_server.url, note, Authorization=f"Bearer {TOKEN}", **headers).status_code == 202
 
 
+def test_the_review_page_takes_the_same_tokens_and_refuses_cross_site_posts(token_server: RunningServer) -> None:
+    root = token_server.url.removesuffix("/mcp")
+    decide = f"{root}/review/no-such-film/a_0000000000000000/decide"
+    form = {"decision": "approve", "notes": ""}
+    assert httpx.get(f"{root}/review/", auth=("reviewer", TOKEN), timeout=30).status_code == 200
+    assert httpx.get(f"{root}/review/", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).status_code == 200
+    assert httpx.post(decide, data=form, headers={"Origin": root}, timeout=30).status_code == 401
+    # a browser sends its Basic credentials with any site's form post: the origin decides
+    for origin in ["https://evil.example", "http://127.0.0.1:1", None]:
+        headers = {"Origin": origin} if origin else {}
+        answer = httpx.post(decide, data=form, headers=headers, auth=("reviewer", TOKEN), timeout=30)
+        assert answer.status_code == 403, origin
+    own = httpx.post(decide, data=form, headers={"Origin": root}, auth=("reviewer", TOKEN), timeout=30)
+    assert own.status_code == 404 and "no-such-film" in own.text  # through both layers, to the page
+
+
 def serve_http(tmp_path: Path, *flags: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "studio-mcp"), "serve", "--http", "--port", str(free_port()), *flags],

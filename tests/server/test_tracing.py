@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import anyio
 import pytest
 from mcp import Client
+from mcp.types import RequestParamsMeta
 
 from core import tracing
 from server.app import build_server
@@ -40,7 +42,9 @@ async def test_a_shots_journey_is_one_trace_with_backend_calls_as_children(tmp_p
             pid = await make_production(client, "Traced", shots={"1": [SHOT]})
             await call(client, "prompt_build", production=pid, shot="1/1")
             result = await client.call_tool(
-                "video_generate", {"production": pid, "shot": "1/1"}, meta={"traceparent": TRACEPARENT}
+                "video_generate",
+                {"production": pid, "shot": "1/1"},
+                meta=cast(RequestParamsMeta, {"traceparent": TRACEPARENT}),
             )
             job = result.structured_content or {}
             with anyio.fail_after(30):

@@ -17,12 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from core import NotFound, StudioError
 from tools.production import Production, ProductionService, Shot
+from tools.review.chart import pipeline_svg
 from tools.review.models import Review
 from tools.review.service import ReviewService
 
@@ -110,7 +112,9 @@ def review_routes(
         except PageError as error:
             return problem(error)
         shots = {shot.ref: shot for scene in prod.scenes.values() for shot in scene}
-        return render("queue.html", production=prod, queue=found, shots=shots)
+        report = await anyio.to_thread.run_sync(productions.pipeline, prod.id)
+        chart = Markup(pipeline_svg(report.overall, f"{prod.name}: pipeline"))  # escapes its own text
+        return render("queue.html", production=prod, queue=found, shots=shots, chart=chart)
 
     async def take(request: Request) -> Response:
         try:

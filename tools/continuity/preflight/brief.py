@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from tools.continuity import vocabulary as v
 from tools.continuity.mentions import Doc
 from tools.continuity.models import PromptFinding
-from tools.continuity.preflight.common import Check, finding
+from tools.continuity.preflight.common import LIST_LABELS, Check, finding, on_negative_list
 
 
 def _canon_word(word: str) -> str:
@@ -35,13 +35,9 @@ def _negated(doc: Doc, i: int) -> bool:
     if any(doc.tokens[k].low in v.NEGATORS for k in before):
         return True
     opening = [t.low for k, t in enumerate(doc.tokens) if doc.sentence[k] == sent][:3]
-    labels = v.NEGATORS | {"exclude", "negative", "don't", "avoid"}
-    if any(w in labels for w in opening):
+    if any(w in LIST_LABELS for w in opening):
         return True
-    # A labelled list line: 'Avoid: logos; daylight.' negates every item on it.
-    line_start = doc.text.rfind("\n", 0, doc.tokens[i].start) + 1
-    first = v.tokenize(doc.text[line_start : line_start + 40].lstrip(" -*"))
-    return bool(first) and first[0].low in labels and len(first) > 1 and first[1].low == ":"
+    return on_negative_list(doc.text, doc.tokens[i].start)
 
 
 # Cosine similarity (normalised MiniLM vectors) at which a noun phrase is taken for a must-not item.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tools.continuity import vocabulary as v
 from tools.continuity.ledger import Ledger
 from tools.continuity.mentions import Doc
 from tools.continuity.models import Evidence, PromptFinding
@@ -22,6 +23,17 @@ RULES = (
     "screen_direction_flip",
     "unannounced_entrance",
 )
+
+
+LIST_LABELS = v.NEGATORS | {"exclude", "negative", "don't", "avoid"}
+
+
+def on_negative_list(text: str, offset: int) -> bool:
+    """Whether `offset` lies on a labelled list of things to leave out ('Avoid: logos; orange coats.',
+    'Negative: ...'): nothing on it describes the shot."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    first = v.tokenize(text[line_start : line_start + 40].lstrip(" -*"))
+    return bool(first) and first[0].low in LIST_LABELS and len(first) > 1 and first[1].low == ":"
 
 
 @dataclass

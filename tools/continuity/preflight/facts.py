@@ -26,7 +26,7 @@ from tools.continuity.mentions import (
     pronoun_gender,
 )
 from tools.continuity.models import Evidence, PromptFinding
-from tools.continuity.preflight.common import Check, finding
+from tools.continuity.preflight.common import Check, finding, on_negative_list
 from tools.continuity.preflight.parts import markers, part_states, presence_of
 
 
@@ -107,7 +107,13 @@ def fact_findings(c: Check, sole_character: str | None) -> list[PromptFinding]:
         for attr in sorted({f.attribute for f in ledger.facts_of(m.entity)} - META_KEYS):
             if noun_head(attr) is None:
                 findings += _compare(c, m.entity, attr, items, m.end, name_words(m.entity)[-1])
-    return findings
+    # A grounded prompt's 'Avoid: orange coats.' names what must not appear, not what the coat is.
+    return [f for f in findings if not _on_negative_list(doc, f)]
+
+
+def _on_negative_list(doc: Doc, f: PromptFinding) -> bool:
+    ev = f.evidence
+    return ev is not None and doc.text[ev.start : ev.end] == ev.text and on_negative_list(doc.text, ev.start)
 
 
 def _own_words(doc: Doc, i: int) -> list[str]:
