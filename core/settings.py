@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     veo_poll_concurrency: int = Field(16, ge=1, description="Polls in flight at once.")
     veo_expected_s: float = Field(90.0, gt=0, description="Typical Veo generation time, for progress estimates.")
 
+    review_url: str | None = Field(
+        None,
+        description="Where reviewers open the review page, e.g. https://studio.example.com/review (review_open "
+        "links there); default: this machine's serve --http address.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8765
     http_auth_tokens: Annotated[list[SecretStr], NoDecode] = Field(

@@ -208,3 +208,25 @@ async def test_review_ask_records_what_the_human_answers_in_the_client(tmp_path:
     async with Client(app.server) as plain:  # a client without elicitation gets told what to use instead
         text = error_text(await plain.call_tool("review_ask", {"asset": asset}))
         assert "review_decide" in text
+
+
+async def test_review_open_asks_the_client_to_open_the_take_on_the_review_page(tmp_path: Path) -> None:
+    opened: list[tuple[str, str | None]] = []
+
+    async def human(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        opened.append((params.mode, getattr(params, "url", None)))
+        return types.ElicitResult(action="accept")
+
+    app = build_app(tmp_path / "data")
+    async with Client(app.server, elicitation_callback=human) as client:
+        pid = await setup(client, "Open Page")
+        asset = await take(client, pid, "1/1")
+        await call(client, "review_submit", asset=asset)
+        link = await call(client, "review_open", asset=asset)
+        assert link["url"] == f"http://127.0.0.1:8765/review/{pid}/{asset}" and link["opened"] == "accept"
+        assert opened == [("url", link["url"])]
+
+    async with Client(app.server) as plain:  # no elicitation: the URL to hand on
+        link = await call(plain, "review_open", asset=asset)
+        assert link["opened"] is None and link["url"].endswith(f"/review/{pid}/{asset}")
+        assert "review_submit" in error_text(await plain.call_tool("review_open", {"asset": "a_not_in_review"}))

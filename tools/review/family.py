@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.shared.exceptions import NoBackChannelError
+from mcp.types import ElicitRequest, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from pydantic import BaseModel, Field
 
 from core import BackgroundTask, Migration, StudioContext, StudioError
@@ -36,13 +38,28 @@ class ReviewFamily:
         findings: FindingStore,
     ) -> None:
         self.reviews = ReviewService(context, productions=productions, ledger=ledger, kits=kits, findings=findings)
+        s = context.settings
+        self.page_url = (s.review_url or f"http://{s.http_host}:{s.http_port}/review").rstrip("/")
 
     @property
     def background(self) -> Sequence[BackgroundTask]:
         return (self.reviews.keep_outbox_flushed,)
 
     def register(self, server: MCPServer[Any]) -> None:
-        register_tools(server, self.reviews)
+        register_tools(server, self.reviews, self.page_url)
+
+
+OPEN_PAGE = "open_review_page"  # the key of review_open's URL elicitation in an InputRequiredResult
+
+
+class ReviewLink(BaseModel):
+    review: str
+    asset: str
+    url: str = Field(description="The review page of this take (STUDIO_REVIEW_URL sets where the page lives).")
+    opened: Literal["accept", "decline", "cancel"] | None = Field(
+        description="The human's answer to opening it in the client (URL elicitation); None: the client cannot."
+    )
+    message: str
 
 
 class AskedDecision(BaseModel):
@@ -52,7 +69,7 @@ class AskedDecision(BaseModel):
     notes: str = Field("", description="What is wrong and what the next take must change (needed to reject/revise).")
 
 
-def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
+def register_tools(server: MCPServer[Any], reviews: ReviewService, page_url: str) -> None:
     @server.tool(annotations=RECORDS)
     async def review_submit(
         asset: Annotated[str, Field(description="Asset id 'a_...' (from video_job, image_generate or asset_get).")],
@@ -144,3 +161,38 @@ def register_tools(server: MCPServer[Any], reviews: ReviewService) -> None:
         if not isinstance(answer, AcceptedElicitation):
             raise StudioError(f"The reviewer did not decide ({answer.action}): nothing was recorded.")
         return await reviews.decide(asset, answer.data.decision, answer.data.notes, reviewer)
+
+    @server.tool(annotations=READ_ONLY)
+    async def review_open(
+        asset: Annotated[str, Field(description="Asset id 'a_...' of a take in review.")],
+        ctx: Context,
+    ) -> ReviewLink | InputRequiredResult:
+        """The review page of a take; where the client supports URL elicitation, ask it to open the page
+        for the human (the decision is then made on the page). Otherwise hand the URL to the reviewer."""
+        review = await reviews.get(asset)
+        url = f"{page_url}/{review.production}/{review.asset}"
+
+        def link(opened: Literal["accept", "decline", "cancel"] | None) -> ReviewLink:
+            said = {
+                None: "This client cannot open links for the human: give them the URL.",
+                "accept": "The human opened the review page.",
+                "decline": "The human declined to open it.",
+                "cancel": "The human dismissed it.",
+            }
+            return ReviewLink(review=review.id, asset=review.asset, url=url, opened=opened, message=said[opened])
+
+        caps = ctx.client_capabilities
+        if caps is None or caps.elicitation is None or caps.elicitation.url is None:
+            return link(None)
+        answered = (ctx.input_responses or {}).get(OPEN_PAGE)
+        if isinstance(answered, ElicitResult):
+            return link(answered.action)
+        ask = ElicitRequestURLParams(
+            message=f"Review the take {review.asset} of shot {review.shot or '(free prompt)'} on the review page.",
+            url=url,
+            elicitation_id=review.id,
+        )
+        try:  # a protocol with a back-channel asks at once
+            return link((await ctx.elicit_url(ask.message, url, elicitation_id=review.id)).action)
+        except NoBackChannelError:  # 2026-07-28: the client asks, then retries the call with the answer
+            return InputRequiredResult(input_requests={OPEN_PAGE: ElicitRequest(params=ask)})
