@@ -17,6 +17,7 @@ import anyio
 from starlette.routing import BaseRoute
 
 from core import NotFound, Settings, StudioContext, StudioError
+from core.config import SettingsError, load_settings
 from core.genai import GenAIClients, GenAISettings
 from server.app import Families, build_families, serve_all
 from server.auth import AuthConfigError, IntrospectionTokenVerifier, token_verifier
@@ -31,6 +32,7 @@ from server.http import (
     serve_socket,
 )
 from server.stdio import run_stdio
+from tools.generation import price_table
 from tools.review import ReviewService, review_routes
 from tools.style import ChromaStore, StyleService, make_embedder
 
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo":  # its own server process reads the settings
         sys.exit(run_demo(args.data_dir, vertex=args.vertex))
 
-    settings = Settings()
+    settings = checked_settings()
     # stdout is the MCP wire in stdio mode: every log line goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
@@ -120,6 +122,25 @@ class KitsOfTheMcpServer:
         raise StudioError(
             "left to the MCP server on this data directory (studio-mcp review does not open its embedded Chroma)"
         )
+
+
+def checked_settings() -> Settings:
+    """Every setting (the price table included) read now; each bad one is a line on stderr, exit 2."""
+    problems: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        problems += exc.problems
+    try:
+        price_table()
+    except StudioError as exc:
+        problems.append(str(exc))
+    if problems or settings is None:
+        for problem in problems:
+            sys.stderr.write(f"studio-mcp: invalid setting: {problem}\n")
+        sys.exit(2)
+    return settings
 
 
 def run_serve(settings: Settings, *, http: bool, options: HttpOptions) -> None:

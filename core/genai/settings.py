@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
-_TUNABLE_FIELDS = (
+TUNABLE_FIELDS = (
     "timeout_s",
     "max_retries",
     "retry_initial_delay_s",
@@ -54,7 +54,7 @@ class GenAISettings(BaseModel):
             # Ours, not the SDK's: how long to wait and how hard to retry.
             **{
                 field: environ[f"STUDIO_GENAI_{field.upper()}"]
-                for field in _TUNABLE_FIELDS
+                for field in TUNABLE_FIELDS
                 if environ.get(f"STUDIO_GENAI_{field.upper()}")
             },
         }
