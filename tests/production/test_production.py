@@ -181,6 +181,18 @@ async def test_duplicate_production_names_the_existing_one(tmp_path: Path) -> No
         ]
 
 
+async def test_names_in_any_script_make_readable_ids_and_keep_their_display_name(tmp_path: Path) -> None:
+    async with Client(build_server(Settings(data_dir=tmp_path))) as client:
+        for name, expected in [
+            ("Les Misérables", "les-miserables"),
+            ("Łódź Nights", "lodz-nights"),
+            ("千と千尋の神隠し", "qian-toqian-xun-noshen-yin-si"),
+        ]:
+            created = result_data(await client.call_tool("production_create", {**BRIEF, "name": name}))
+            assert created["id"] == expected and created["name"] == name
+            assert (await get(client, name))["id"] == expected  # found by its name as given
+
+
 async def test_unknown_production_lists_known_ids(tmp_path: Path) -> None:
     async with Client(build_server(Settings(data_dir=tmp_path))) as client:
         result_data(await client.call_tool("production_create", BRIEF))

@@ -46,6 +46,10 @@ class ServiceBase:
             for candidate in dict.fromkeys([key, validate.slugify(key)]):
                 if candidate and t.execute("SELECT 1 FROM productions WHERE id = ?", (candidate,)).fetchone():
                     return candidate
+            # By its display name too: ids made by an earlier slug rule stay reachable by name.
+            named = t.execute("SELECT id FROM productions WHERE lower(name) = lower(?)", (key,)).fetchone()
+            if named is not None:
+                return str(named["id"])
             known = [row["id"] for row in t.execute("SELECT id FROM productions ORDER BY created_at DESC LIMIT 6")]
         if not known:
             raise NotFound(

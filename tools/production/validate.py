@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from slugify import slugify as slug
 
 from tools.production.errors import InvalidInput
 from tools.production.models import SCENE_NAME, ShotSpec
@@ -23,7 +24,9 @@ SHOT_FIELDS = frozenset(ShotSpec.model_fields)
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    """An id from a name, transliterated ('Les Misérables' -> 'les-miserables', 'Łódź Nights' ->
+    'lodz-nights'; other scripts romanised), at most 63 characters."""
+    return slug(name, max_length=63, word_boundary=True)
 
 
 def production_name(name: str) -> tuple[str, str]:
