@@ -33,8 +33,10 @@ log = logging.getLogger("studio_mcp")
 
 INSTRUCTIONS = """\
 studio-mcp serves a creative studio's pipeline: style retrieval (style_*), productions and briefs,
-shot plans and grounded prompts, continuity checks, Veo/Gemini generation with cost and budget, and
-review gates. Ground every generation in style_search results and the production's brief."""
+shot plans and grounded prompts (prompt_build), continuity checks before and after generation,
+Veo/Gemini generation with cost and budget, human review gates (review_*), performer consent
+(performer_*), and pipeline figures (pipeline_report). Ground every generation in style_search
+results and the production's brief; a rejected take's notes reach the next prompt_build."""
 
 
 @dataclass(frozen=True)

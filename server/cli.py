@@ -10,6 +10,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -46,6 +47,7 @@ DOCTOR_CHROMA_IMPORT_S = 60.0
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="studio-mcp", description="MCP server for a creative studio's AI pipeline.")
+    parser.add_argument("--version", action="version", version=f"studio-mcp {package_version('studio-mcp')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="Run the MCP server (stdio by default).")
     serve.add_argument("--http", action="store_true", help="Serve Streamable HTTP instead of stdio.")
