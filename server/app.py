@@ -21,6 +21,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 
 from core import Family, Settings, StudioContext, tracing
 from core.errors import shown
+from server.arguments import ReadableArgumentErrors
 from server.tracing import ToolCallTracing
 from tools.consent import ConsentFamily
 from tools.continuity import ContinuityFamily
@@ -136,6 +137,7 @@ def serve_families(
         log_level=context.settings.log_level,
         middleware=[bounded_names, *middleware],
     )
+    server.middleware.append(ReadableArgumentErrors(server))
     for family in families:
         family.register(server)
     return server

@@ -52,8 +52,10 @@ async def test_a_performer_on_screen_without_consent_blocks_approval_until_conse
         [check] = checked["likeness"]
         assert check["performer"] == ada["id"] and check["appears"] and not check["consent_covers"]
         [finding] = likeness_findings(checked)
-        assert finding["severity"] == "error" and "Ada Obi" in finding["found"] and "performer_consent" in (
-            finding["suggestion"] or ""
+        assert (
+            finding["severity"] == "error"
+            and "Ada Obi" in finding["found"]
+            and "performer_consent" in (finding["suggestion"] or "")
         )
         # The performer's reference is not a reference for how the clip should look.
         assert all(not r["reference"].endswith(".png") for r in checked["analysis"]["reference_checks"])

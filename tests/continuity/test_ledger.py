@@ -141,7 +141,7 @@ async def test_references_attach_to_entities(tmp_path: Path) -> None:
 
 
 BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
-    ({"kind": "costume"}, "Unknown entity kind 'costume'"),
+    ({"kind": "costume"}, "`kind` must be one of 'character', "),
     ({"kind": "costume"}, "wardrobe"),  # lists the valid kinds
     ({"production": "no-such-production"}, "no-such-production"),
     ({"from_scene": "99"}, "'99' is not a scene"),

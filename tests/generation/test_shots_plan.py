@@ -282,8 +282,8 @@ async def test_bad_input_is_refused_before_calling_gemini(gemini_server: Running
         cases: list[tuple[dict[str, Any], list[str]]] = [
             ({"production": "gen-no-such-film", "scene": "1"}, ["gen-no-such-film", "production_create"]),
             ({"production": pid, "scene": "bad scene!"}, ["not a valid scene name"]),
-            ({"production": pid, "scene": "5", "count": 0}, ["count=0", "1 to 30"]),
-            ({"production": pid, "scene": "5", "count": 31}, ["count=31"]),
+            ({"production": pid, "scene": "5", "count": 0}, ["`count` must be an integer from 1 to 30, got 0"]),
+            ({"production": pid, "scene": "5", "count": 31}, ["`count` must be an integer from 1 to 30, got 31"]),
             ({"production": pid, "scene": "5", "guidance": "x" * 2001}, ["guidance", "2000"]),
         ]
         for args, expected in cases:

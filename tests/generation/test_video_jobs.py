@@ -306,8 +306,8 @@ async def test_budget_refusal_names_the_figures_and_dry_run_submits_nothing(
 BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
     ({"model": "veo-9"}, "Unknown video model"),
     ({"duration_s": 5}, "pass duration_s as one of 4, 6, 8"),
-    ({"resolution": "4k"}, "resolution '4k'"),
-    ({"aspect_ratio": "1:1"}, "aspect ratio '1:1'"),
+    ({"resolution": "4k"}, "`resolution` must be one of '720p', '1080p', got '4k'"),
+    ({"aspect_ratio": "1:1"}, "`aspect_ratio` must be one of '16:9', '9:16', got '1:1'"),
     ({"model": "veo-2.0-generate-001"}, "does not generate audio"),
     ({"reference_assets": ["a_1", "a_2", "a_3", "a_4"]}, "at most 3"),
     ({"reference_assets": ["a_1"], "duration_s": 6}, "only with 8 s"),
@@ -423,12 +423,13 @@ async def test_a_crash_between_recording_and_submitting_is_never_resubmitted(tmp
             async with server.client() as client:
                 pid = await veo_production(client, "Veo Crash Submit")
                 with pytest.raises(Exception):  # noqa: B017 - the server died mid-call
+                    # The first call loads the embedder (seconds on a busy machine) before the crash point.
                     await client.call_tool(
-                        "video_generate", {"production": pid, "shot": "1/1"}, read_timeout_seconds=10
+                        "video_generate", {"production": pid, "shot": "1/1"}, read_timeout_seconds=120
                     )
         except Exception:
             pass  # the session ends abruptly with the server
-        server.proc.wait(timeout=15)
+        server.proc.wait(timeout=120)
         assert server.proc.returncode == 70
 
         server = start_http_server(workdir, **env)

@@ -21,10 +21,10 @@ from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
 from tools.continuity.media_check import MediaChecker, MediaCheckResult
 from tools.continuity.models import (
-    ENTITY_KINDS,
     ContinuityGetResult,
     ContinuityReport,
     ContinuitySetResult,
+    EntityKind,
     PromptCheck,
 )
 from tools.continuity.prompt_check import PromptChecker, TextEmbedder
@@ -96,7 +96,7 @@ def register_tools(server: MCPServer[Any], context: StudioContext, family: Conti
         entity: Annotated[
             str, Field(description="Entity name, e.g. 'Mara', 'lantern'; for kind='scene' the scene, e.g. '12'.")
         ],
-        kind: Annotated[str, Field(description=f"One of: {', '.join(ENTITY_KINDS)}. An entity keeps its kind.")],
+        kind: Annotated[EntityKind, Field(description="What the entity is. An entity keeps its kind.")],
         attributes: Annotated[
             dict[str, str],
             Field(

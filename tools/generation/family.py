@@ -23,7 +23,10 @@ from tools.generation.models import (
     GroundedPrompt,
     ImageResult,
     ImageSettlement,
+    JobStatus,
     PlanResult,
+    Resolution,
+    VideoAspect,
     VideoJob,
     VideoJobList,
 )
@@ -114,7 +117,7 @@ def register_tools(server: MCPServer[Any], family: GenerationFamily) -> None:
     async def shots_plan(
         production: Annotated[str, Field(description="Production id (or name).")],
         scene: Annotated[str, Field(description="Scene name, e.g. '3' or '12a'.")],
-        count: Annotated[int, Field(description=f"How many shots, 1-{MAX_COUNT}.")] = 5,
+        count: Annotated[int, Field(ge=1, le=MAX_COUNT, description=f"How many shots, 1-{MAX_COUNT}.")] = 5,
         guidance: Annotated[
             str | None, Field(description="Direction for this scene, e.g. 'open wide, end on Mara's hands'.")
         ] = None,
@@ -159,8 +162,8 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
             ),
         ],
         duration_s: Annotated[float, Field(description="Seconds per video (ignored for image models).")] = 8,
-        count: Annotated[int, Field(description="How many videos or images.")] = 1,
-        resolution: Annotated[str, Field(description="720p or 1080p (video).")] = "720p",
+        count: Annotated[int, Field(ge=1, description="How many videos or images.")] = 1,
+        resolution: Annotated[Resolution, Field(description="720p or 1080p (video).")] = "720p",
         audio: Annotated[bool, Field(description="With generated audio (Veo 3.x bills it higher).")] = True,
     ) -> pricing.CostEstimate:
         """What a generation would cost, from the studio's one price table (its source and date included;
@@ -178,8 +181,8 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
                 description="4, 6 or 8 on Veo 3.1; default: nearest to the shot's duration (8 with reference images)."
             ),
         ] = None,
-        aspect_ratio: Annotated[str, Field(description="16:9 or 9:16.")] = "16:9",
-        resolution: Annotated[str, Field(description="720p or 1080p.")] = "720p",
+        aspect_ratio: Annotated[VideoAspect, Field(description="16:9 or 9:16.")] = "16:9",
+        resolution: Annotated[Resolution, Field(description="720p or 1080p.")] = "720p",
         seed: Annotated[int | None, Field(description="A new seed makes a new take of the same shot.")] = None,
         negative_prompt: Annotated[str | None, Field(description="Added to the brief's must-nots.")] = None,
         reference_assets: Annotated[
@@ -233,8 +236,9 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
         wait_s: Annotated[
             float,
             Field(
-                description=f"Wait up to this long (max {MAX_WAIT_S:g} s) for the "
-                "job to finish, with progress notifications."
+                ge=0,
+                description=f"Wait up to this long (longer waits are cut to {MAX_WAIT_S:g} s) for the "
+                "job to finish, with progress notifications.",
             ),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoJob]:
@@ -249,13 +253,7 @@ def register_media(server: MCPServer[Any], family: GenerationFamily) -> None:
     @server.tool(annotations=READ_ONLY)
     async def video_jobs(
         production: Annotated[str, Field(description="Production id (or name).")],
-        status: Annotated[
-            str | None,
-            Field(
-                description="Only jobs in this status: submitting, pending, done, "
-                "failed, cancelled, unknown_submission."
-            ),
-        ] = None,
+        status: Annotated[JobStatus | None, Field(description="Only jobs in this status.")] = None,
     ) -> VideoJobList:
         """A production's video jobs, oldest first."""
         return await service.list_jobs(production, status)

@@ -110,6 +110,8 @@ class PlanResult(BaseModel):
 # -- Veo jobs, images and cost (video_generate, video_job, video_jobs, video_cancel, image_generate) --
 
 JobStatus = Literal["submitting", "pending", "done", "failed", "cancelled", "unknown_submission"]
+Resolution = Literal["720p", "1080p"]
+VideoAspect = Literal["16:9", "9:16"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
 

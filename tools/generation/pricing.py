@@ -105,7 +105,8 @@ def _table(raw: str) -> PriceTable:
         override = _Override.model_validate(json.loads(text))
     except (OSError, ValueError, ValidationError) as exc:
         raise StudioError(
-            f"{PRICES_ENV}={shown(raw, 60)} is not a usable price table ({exc}). Set it to a JSON object (or a JSON file path) "
+            f"{PRICES_ENV}={shown(raw, 60)} is not a usable price table ({exc}). Set it to a JSON object "
+            "(or a JSON file path) "
             'like {"source": "...", "as_of": "YYYY-MM-DD", "video": {"<model>": {"720p": {"audio": 0.4, '
             '"silent": 0.2}}}, "image": {"<model>": 0.04}}, or unset it to use the built-in table.'
         ) from None
