@@ -201,3 +201,6 @@ class PipelineReport(BaseModel):
     production: str
     overall: PipelineFigures
     scenes: dict[str, PipelineFigures] = Field(description="The same figures per scene.")
+    traces: dict[str, str] = Field(
+        default_factory=dict, description="Shot ref -> the OpenTelemetry trace id of its journey (when exported)."
+    )

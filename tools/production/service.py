@@ -421,7 +421,9 @@ class ProductionService(AssetStore, SpendLedger):
                 "('preflight', 'video_job', 'continuity_check_media', 'review_decide') ORDER BY seq",
                 (pid,),
             ).fetchall()
-        return pipeline_report(pid, shots, ((r["tool"], r["outcome"], json.loads(r["detail"])) for r in rows))
+            traces = tx.execute("SELECT shot, trace_id FROM shot_traces WHERE production = ?", (pid,)).fetchall()
+        report = pipeline_report(pid, shots, ((r["tool"], r["outcome"], json.loads(r["detail"])) for r in rows))
+        return report.model_copy(update={"traces": {t["shot"]: t["trace_id"] for t in traces}})
 
     def _events(self, tx: Tx, pid: str, limit: int) -> list[Event]:
         rows = tx.execute(
