@@ -4,7 +4,8 @@ The same campaign as tests/reliability/test_fuzz.py (a real `studio-mcp serve` s
 fake Vertex in its own process, fake secrets in the environment), with more calls. Prints the
 calls per tool and per outcome, the slowest calls, every broken property with its shortest
 examples, and the state invariants checked afterwards (integrity_check, jobs, spend, assets, the
-ingest journal). Exit status 1 if any property or invariant is broken.
+ingest journal, Chroma against the state), and the server's memory before and after. Exit status 1
+if any property or invariant is broken.
 
     .venv/bin/python -m bench.bench_fuzz [--calls 10000] [--seed 0] [--deadline 30]
 """
@@ -15,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from tests.fake_gemini import FakeGeminiProcess
@@ -47,7 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"tools/list after the campaign: {'ok' if run.tools_after == sorted(t.name for t in run.tools) else 'CHANGED'}"
     )
-    print(f"state invariants: {run.integrity or 'ok'}")
+    kinds = Counter(o.kind for o in run.campaign.outcomes)
+    leaks = len(run.campaign.violations.get("no_secret", []))
+    print(
+        f"crashes (server gone): {kinds['dead']}, hangs (no answer in {args.deadline:g} s): {kinds['timeout']}, "
+        f"answers carrying a secret or an outside file: {leaks}, results off their output schema: "
+        f"{kinds['invalid_output']}, broken properties: {sorted(run.campaign.violations) or 'none'}"
+    )
+    memory = run.memory_mb
+    print(
+        f"server memory: {memory.get('seeded', 0):.0f} MB after seeding, {memory.get('after', 0):.0f} MB after the "
+        f"campaign (peak {memory.get('peak', 0):.0f} MB)"
+    )
+    print(f"state invariants (integrity_check, jobs, spend, assets, journal, Chroma vs state): {run.integrity or 'ok'}")
     print(f"secrets in the data directory: {leaked_files or 'none'}; in the server log: {leaked_log or 'none'}")
     broken = bool(run.campaign.violations or run.integrity or leaked_files or leaked_log)
     return 1 if broken or calls < args.calls else 0

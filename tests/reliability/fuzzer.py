@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sqlite3
 import time
@@ -145,7 +146,10 @@ def hostile_values() -> st.SearchStrategy[Any]:
     )
 
 
-# Argument names whose values the campaign knows real examples of (see Pool).
+# Argument names whose values the campaign knows real examples of (see Pool). performer_cast's
+# `character` stays ungrounded on purpose: casting a performer without consent as a character of the
+# seeded shots makes every later generation of them refuse (rightly), and the campaign would stop
+# reaching generation at all.
 KNOWN_KEYS = {
     "production": "productions",
     "shot": "shots",
@@ -160,6 +164,11 @@ KNOWN_KEYS = {
     "entity": "entities",
     "model": "models",
     "review": "reviews",
+    "kind": "kinds",
+    "fact_kind": "kinds",
+    "fact_entity": "entities",
+    "decision": "decisions",
+    "performer": "performers",
 }
 KNOWN_LISTS = {
     "reference_assets": "assets",
@@ -205,6 +214,8 @@ class Pool:
                 self.add("sources", source.get("source"))
         elif tool == "review_submit":
             self.add("reviews", data.get("id"))
+        elif tool == "performer_register":
+            self.add("performers", data.get("id"))
 
 
 def by_schema(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:
@@ -485,10 +496,18 @@ async def seed_world(client: Client) -> Pool:
     job = await _ok(client, "video_generate", {"production": pid, "shot": "1/2", "duration_s": 4})
     pool.learn("video_generate", job)
     view = await _ok(client, "video_job", {"job": job["id"], "wait_s": 20})
-    pool.add("assets", (view.get("asset") or {}).get("id"))
+    video = (view.get("asset") or {}).get("id")
+    pool.add("assets", video)
+    # A take in review and a registered performer, so review and consent calls reach their code.
+    pool.learn("review_submit", await _ok(client, "review_submit", {"asset": video, "note": "fuzz"}))
+    performer = await _ok(client, "performer_register", {"name": "Ana Ruiz", "aliases": ["Ana"]})
+    pool.learn("performer_register", performer)
+    pool.add("performers", "Ana Ruiz")
     for kind, values in {
         "shots": ["1/1", "1/2", "1/3", "2/1"],
         "scenes": ["1", "2"],
+        "kinds": ["character", "prop", "location", "wardrobe", "scene", "guide", "palette"],
+        "decisions": ["approve", "reject", "revise"],
         "entities": ["Mara", "lantern", "ferry deck"],
         "models": [
             "veo-3.1-fast-generate-001",
@@ -552,6 +571,20 @@ class FuzzRun:
     data_dir: Path
     log: Path
     integrity: list[str]
+    memory_mb: dict[str, float] = field(default_factory=dict)  # the server's RSS: seeded, after, peak
+
+
+def server_memory_mb() -> dict[str, float]:
+    """Resident and peak memory of the `studio-mcp` process this process started (its stdio server)."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            command = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # a process that ended while we looked
+        if int(fields["PPid"]) == os.getpid() and b"studio-mcp\x00serve" in command:
+            return {name: int(fields[key].split()[0]) / 1024 for name, key in (("rss", "VmRSS"), ("peak", "VmHWM"))}
+    return {}
 
 
 async def settle_jobs(client: Client, data_dir: Path, limit_s: float = 60) -> None:
@@ -583,7 +616,10 @@ def run_campaign(root: Path, fake: FakeGeminiControl, calls: int, fuzz_seed: int
         with portal.wrap_async_context_manager(session) as client:
             tools = list(portal.call(client.list_tools).tools)
             pool = portal.call(seed_world, client)
+            seeded = server_memory_mb()
             run(portal, client, tools, pool, campaign, calls, fuzz_seed=fuzz_seed, deadline_s=deadline_s)
             listed = portal.call(lambda: list_tool_names(client, deadline_s))
             portal.call(settle_jobs, client, data_dir)
-    return FuzzRun(campaign, tools, listed, data_dir, log, all_problems(data_dir))
+            after = server_memory_mb()
+    memory = {"seeded": seeded.get("rss", 0.0), "after": after.get("rss", 0.0), "peak": after.get("peak", 0.0)}
+    return FuzzRun(campaign, tools, listed, data_dir, log, all_problems(data_dir), memory)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 # A job in one of these has its estimate committed; a finished job has it spent or released.
@@ -109,6 +110,66 @@ def journal_problems(conn: sqlite3.Connection) -> list[str]:
     return [f"ingest journal still holds {r['kit']}/{r['source']}" for r in rows]
 
 
+def chroma_problems(conn: sqlite3.Connection, data_dir: Path) -> list[str]:
+    """The embedded Chroma agrees with the state (read with the server stopped): every kit collection says
+    which embedder built it; every chunk's id is the one its kit, source and text give; each source is
+    one whole version (one content hash, positions 0..n-1); and every review decision whose kit material
+    the outbox marks written is in its kit exactly once, while none is left unwritten."""
+    if not (data_dir / "chroma" / "chroma.sqlite3").is_file():
+        return []
+    import chromadb
+    from chromadb.api.client import Client
+
+    from tools.style.chunking import chunk_id
+    from tools.style.store import COLLECTION_PREFIX
+
+    problems: list[str] = []
+    # What chromadb.PersistentClient builds, typed as the class whose close() releases the files
+    # (a long test session opens many data directories).
+    client = Client(
+        settings=chromadb.Settings(
+            is_persistent=True, persist_directory=str(data_dir / "chroma"), anonymized_telemetry=False
+        )
+    )
+    try:
+        sources_of: dict[str, Counter[str]] = {}
+        for collection in client.list_collections():
+            if not collection.name.startswith(COLLECTION_PREFIX):
+                continue
+            kit = collection.name.removeprefix(COLLECTION_PREFIX)
+            meta = collection.metadata or {}
+            if meta.get("kit") != kit or not meta.get("embedder"):
+                problems.append(f"kit {kit}: collection metadata {meta} does not name the kit and its embedder")
+            found = client.get_collection(collection.name, embedding_function=None).get(
+                include=["documents", "metadatas"]
+            )
+            by_source: dict[str, list[tuple[str, str, dict[str, object]]]] = {}
+            for id_, text, chunk in zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True):
+                by_source.setdefault(str(chunk.get("source")), []).append((id_, text, dict(chunk)))
+            sources_of[kit] = Counter({source: len(chunks) for source, chunks in by_source.items()})
+            for source, chunks in by_source.items():
+                wrong = [id_ for id_, text, _ in chunks if id_ != chunk_id(kit, source, text)]
+                if wrong:
+                    problems.append(f"kit {kit}: {source} holds chunks whose ids do not match their text: {wrong[:3]}")
+                hashes = {str(c.get("source_hash")) for _, _, c in chunks}
+                if len(hashes) > 1:
+                    problems.append(f"kit {kit}: {source} is indexed at {len(hashes)} versions at once")
+                positions = sorted(int(str(c.get("position", -1))) for _, _, c in chunks)
+                if positions != list(range(len(chunks))):
+                    problems.append(f"kit {kit}: {source} is half indexed (chunk positions {positions[:12]})")
+    finally:
+        client.close()
+    if "review_kit_outbox" in _tables(conn):
+        for row in conn.execute("SELECT decision, kit, title, written_at, last_error FROM review_kit_outbox"):
+            where = f"decision {row['decision']}'s kit material ({row['kit']})"
+            held = sources_of.get(row["kit"], Counter())[f"inline:{row['title']}"]
+            if row["written_at"] is None:
+                problems.append(f"{where} was never written: {row['last_error'] or 'not attempted'}")
+            elif held == 0:
+                problems.append(f"{where} is marked written but is not in the kit")
+    return problems
+
+
 def all_problems(data_dir: Path, *, settled: bool = True) -> list[str]:
     """Every invariant above, on a data directory whose server has stopped (or recovered and idles)."""
     conn = connect(data_dir)
@@ -119,6 +180,7 @@ def all_problems(data_dir: Path, *, settled: bool = True) -> list[str]:
             *image_spend_problems(conn),
             *asset_problems(conn, data_dir),
             *journal_problems(conn),
+            *chroma_problems(conn, data_dir),
         ]
     finally:
         conn.close()

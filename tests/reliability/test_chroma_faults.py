@@ -290,7 +290,8 @@ async def test_a_starting_replica_leaves_a_live_replicas_ingest_alone(chroma: Ch
     B's start-up recovery must not touch A's journal, so A's ingest ends with every file wholly new."""
     work = make_workdir(tmp_path / "work")
     write_notes(work, "old")
-    env = chroma.env(STUDIO_INGEST_WRITE_BATCH="1", STUDIO_INGEST_LEASE_S="120")
+    # A's own deadlines run on while it is frozen: a long timeout, or a slow start of B fails A's ingest.
+    env = chroma.env(STUDIO_INGEST_WRITE_BATCH="1", STUDIO_INGEST_LEASE_S="120", STUDIO_CHROMA_TIMEOUT_S="120")
     async with running(work, **env) as a, a.client() as client_a:
         await call(client_a, "style_ingest", kit="replicas", paths=["notes"])
         write_notes(work, "new")

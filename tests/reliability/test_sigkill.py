@@ -24,13 +24,15 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.conftest import RunningServer, make_workdir, start_http_server, stop
+from tests.conftest import RunningServer, make_workdir, start_http_server, stdio_params, stop
 from tests.fake_gemini import FakeGeminiProcess
 from tests.helpers import call, make_production
 from tests.reliability.conftest import genai_env
 from tests.reliability.integrity import all_problems
 
 ROUNDS = int(os.environ.get("STUDIO_SIGKILL_ROUNDS", "3"))
+# Each review round starts a server that loads the embedder again (~7 s): fewer of them by default.
+REVIEW_ROUNDS = max(2, ROUNDS - 1)
 SEED = int(os.environ.get("STUDIO_SIGKILL_SEED", "0"))
 KIT = "crash-kit"
 MARKER = re.compile(r"\[v(\d+) f(\d+) p(\d+)/(\d+)\]")
@@ -265,3 +267,171 @@ async def test_sigkill_during_veo_submits_never_submits_twice(tmp_path: Path, fa
     assert spend["spent_usd"] == pytest.approx(sum(j["estimate_usd"] for j in done) + images_usd)
     assert all_problems(workdir / "studio-data") == []
     print(f"\n{len(jobs)} jobs: {len(done)} done, {len(unknown)} unknown_submission; {sum(submits.values())} submits")
+
+
+# --------------------------------------------------------------------------- review decisions
+
+
+def stdio_children() -> set[int]:
+    """Pids of the `studio-mcp` processes this test process started (a stdio client's server)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended while we looked
+        if ppid == os.getpid() and b"studio-mcp\x00serve" in command:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def decision_rows(data_dir: Path, token: str) -> dict[str, int]:
+    """How many rows of each thing a review decision writes carry the decision's token."""
+    like = f"%{token}%"
+    conn = sqlite3.connect(f"file:{data_dir / 'state.sqlite3'}?mode=ro", uri=True, timeout=10)
+    try:
+        queries = {
+            "decision": "SELECT count(*) FROM review_decisions WHERE notes LIKE ?",
+            "ledger fact": "SELECT count(*) FROM continuity_facts WHERE value LIKE ?",
+            "brief version": "SELECT count(*) FROM brief_versions WHERE note LIKE ?",
+            "event": "SELECT count(*) FROM production_events WHERE tool = 'review_decide' AND detail LIKE ?",
+            "outbox row": "SELECT count(*) FROM review_kit_outbox WHERE text LIKE ?",
+        }
+        return {what: int(conn.execute(sql, (like,)).fetchone()[0]) for what, sql in queries.items()}
+    finally:
+        conn.close()
+
+
+def latest_decisions(data_dir: Path) -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, tuple[str, str]]]:
+    """(shot -> (decided asset, status wanted) from the last decision on it; shot -> (take, status) stored)."""
+    want = {"approve": "approved", "reject": "rejected", "revise": "revise"}
+    conn = sqlite3.connect(f"file:{data_dir / 'state.sqlite3'}?mode=ro", uri=True, timeout=10)
+    try:
+        last: dict[tuple[str, str], tuple[str, str]] = {}
+        for production, shot, asset, decision in conn.execute(
+            "SELECT r.production, r.shot, r.asset, d.decision FROM review_decisions d "
+            "JOIN reviews r ON r.id = d.review ORDER BY d.seq"
+        ):
+            last[(production, shot)] = (asset, want[decision])
+        stored = {
+            f"{scene}/{number}": (take, status)
+            for scene, number, take, status in conn.execute("SELECT scene, number, take, status FROM shots")
+        }
+        return last, stored
+    finally:
+        conn.close()
+
+
+async def until_outbox_flushed(data_dir: Path, limit_s: float = 60.0) -> None:
+    """The restarted server writes every decision's kit material still owed to Chroma (it flushes at start)."""
+    with anyio.fail_after(limit_s):
+        while True:
+            conn = sqlite3.connect(f"file:{data_dir / 'state.sqlite3'}?mode=ro", uri=True, timeout=10)
+            try:
+                pending = conn.execute("SELECT count(*) FROM review_kit_outbox WHERE written_at IS NULL").fetchone()[0]
+            finally:
+                conn.close()
+            if pending == 0:
+                return
+            await anyio.sleep(0.2)
+
+
+async def test_sigkill_during_review_decisions_is_all_or_nothing(
+    tmp_path: Path, fake_process: FakeGeminiProcess
+) -> None:
+    """Review decisions over a real stdio client, the server SIGKILLed at a random moment of them, then a
+    restart. Each decision (notes, ledger fact, brief amendment tagged with its own token) is wholly there
+    (decision row, ledger fact, brief version, event, outbox row) or wholly absent; every decision the
+    client saw succeed is there; each shot's status and take follow its last decision; and the outbox
+    delivers every decision's kit material to Chroma once after the restart (integrity.py checks it)."""
+    fake = fake_process
+    fake.reset()
+    rng = random.Random(SEED)
+    workdir = make_workdir(tmp_path / "work")
+    data = workdir / "studio-data"
+    params = stdio_params(workdir, data, **genai_env(fake.url))
+    shots = [
+        {"number": n, "description": f"Mara crosses the quay in her coat, take {n}.", "characters": ["Mara"]}
+        for n in (1, 2)
+    ]
+    async with Client(params) as client:
+        pid = await make_production(client, "Crash Review", budget_usd=1000, shots={"1": shots})
+        await call(
+            client, "continuity_set", production=pid, entity="Mara", kind="character", attributes={"coat": "red"}
+        )
+        assets = []
+        for shot in ("1/1", "1/2"):
+            job = await call(client, "video_generate", production=pid, shot=shot, duration_s=4)
+            with anyio.fail_after(60):
+                while job["status"] not in ("done", "failed", "cancelled", "unknown_submission"):
+                    job = await call(client, "video_job", job=job["id"], wait_s=2)
+            asset = job["asset"]["id"] if isinstance(job["asset"], dict) else job["asset"]
+            await call(client, "review_submit", asset=asset)
+            assets.append(str(asset))
+
+    attempted: list[str] = []
+    answered: list[str] = []
+    moments: list[str] = []
+    for round_ in range(REVIEW_ROUNDS):
+        before = stdio_children()
+        try:
+            async with Client(params) as client, anyio.create_task_group() as tasks:
+                [server_pid] = stdio_children() - before
+                warm = round_ % 2 == 0
+                if warm:  # the kill then falls among the decisions, not in loading the embedder
+                    await call(client, "style_ingest", kit="warm-up", text="The quay at dusk.", title="warm-up")
+
+                async def decide(n: int, round_: int = round_) -> None:
+                    token = f"#r{round_}d{n}#"  # delimited: #r0d1# is no part of #r0d10#
+                    verdict = rng.choice(["approve", "reject", "revise"])
+                    args = {
+                        "asset": assets[n % len(assets)],
+                        "decision": verdict,
+                        "notes": f"Decision {token}: the coat must read deep red.",
+                        "fact_entity": "Mara",
+                        "fact_kind": "character",
+                        "fact_attributes": {"coat": f"deep red wool {token}"},
+                        "must_not": [f"orange coats {token}"],
+                    }
+                    attempted.append(token)
+                    result = await client.call_tool("review_decide", args)
+                    if not result.is_error:
+                        answered.append(token)
+
+                async def decisions() -> None:
+                    for n in range(1000):  # until the kill: one call is always in flight when it lands
+                        await decide(n)
+
+                tasks.start_soon(quietly, decisions())
+                delay = rng.uniform(0, 1.5) if warm else rng.uniform(0, 6.0)
+                await anyio.sleep(delay)
+                os.kill(server_pid, signal.SIGKILL)
+                moments.append(f"{'warm' if warm else 'cold'} +{delay:.2f}s: {len(answered)} answered so far")
+                tasks.cancel_scope.cancel()
+        except Exception:
+            pass  # the session ends abruptly with the server
+
+    async with Client(params) as client:
+        await recovered(client, data)
+        await until_outbox_flushed(data)
+        review = await call(
+            client, "review_get", review=(await call(client, "review_queue", production=pid))["reviews"][0]["id"]
+        )
+        assert review["decisions"], review
+    partial = {}
+    present = []
+    for token in attempted:
+        rows = decision_rows(data, token)
+        if set(rows.values()) == {1}:
+            present.append(token)
+        elif set(rows.values()) != {0}:
+            partial[token] = rows
+    assert not partial, f"decisions half applied: {partial} ({moments})"
+    assert set(answered) <= set(present), f"answered but lost: {set(answered) - set(present)}"
+    last, stored = latest_decisions(data)
+    for (_, shot), (asset, status) in last.items():
+        assert stored[shot] == (asset, status), (shot, stored[shot], asset, status)
+    assert all_problems(data) == []
+    assert present and len(answered) < len(attempted), f"no kill fell among the decisions: {moments}"
+    print(f"\n{len(attempted)} decisions attempted, {len(present)} applied, {len(answered)} answered; {moments}")

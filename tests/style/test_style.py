@@ -13,8 +13,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import SAMPLE_KIT, RunningServer, stdio_params
-from tests.helpers import error_text, result_data
+from tests.conftest import SAMPLE_KIT, RunningServer, start_http_server, stdio_params, stop
+from tests.helpers import build_app, error_text, result_data
 
 STYLE_TOOLS = {"style_ingest", "style_search", "style_kits", "style_remove"}
 
@@ -305,3 +305,100 @@ async def test_client_roots_extend_the_allowed_roots(tmp_path: Path) -> None:
     async with Client(stdio_params(work, work / "data"), list_roots_callback=offer_roots, mode="legacy") as client:
         result = result_data(await client.call_tool("style_ingest", args))
         assert result["sources"][0]["status"] == "added"
+
+
+async def test_answers_name_sources_relative_to_their_root_never_by_server_path(
+    tmp_path: Path, chroma_http: int
+) -> None:
+    """On a shared server the absolute paths of its files are a disclosure: every style answer (ingest
+    results, skipped files, hits, kit listings, errors) names a file relative to the allowed root it was
+    found under, prefixed with that root's name. A source an older version stored under its absolute path
+    is shown the same way, and style_remove takes that name."""
+    import chromadb
+
+    library = tmp_path / "srv" / "studio" / "library"
+    shutil.copytree(SAMPLE_KIT / "characters", library / "characters")
+    (library / "characters" / "notes.xyz").write_text("not a supported type")
+    big = tmp_path / "srv" / "studio" / "big"
+    big.mkdir()
+    (big / "huge.md").write_text("# Huge\n\n" + "The harbour at dusk. " * 4000)
+    # The working directory is not a root here, and neither root lies under it.
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    server = start_http_server(
+        workdir,
+        STUDIO_ALLOWED_ROOTS=json.dumps([str(library), str(big)]),
+        STUDIO_MAX_FILE_MB="0.05",
+        STUDIO_CHROMA_MODE="http",
+        STUDIO_CHROMA_HOST="127.0.0.1",
+        STUDIO_CHROMA_PORT=str(chroma_http),
+    )
+    kit = f"relative-{tmp_path.name}"[:60]
+    answers: list[str] = []
+    try:
+        async with server.client() as client:
+
+            async def ask(tool: str, args: dict[str, Any]) -> Any:
+                result = await client.call_tool(tool, args)
+                answers.append(
+                    json.dumps(result.structured_content) + " ".join(getattr(c, "text", "") for c in result.content)
+                )
+                return result
+
+            ingest = result_data(await ask("style_ingest", {"kit": kit, "paths": [str(library / "characters")]}))
+            assert {s["source"] for s in ingest["sources"]} == {
+                "library/characters/mara.md",
+                "library/characters/ode.md",
+            }
+            assert [s["path"] for s in ingest["skipped"]] == ["library/characters/notes.xyz"]
+            too_big = error_text(await ask("style_ingest", {"kit": kit, "paths": [str(big / "huge.md")]}))
+            assert "big/huge.md is larger than" in too_big, too_big
+
+            # A source written by an older version, under its absolute path on the server.
+            legacy_path = library / "characters" / "legacy.md"
+            raw = chromadb.HttpClient(host="127.0.0.1", port=chroma_http).get_collection(f"studio-kit-{kit}")
+            stored = raw.get(limit=1, include=["embeddings"])["embeddings"]
+            assert stored is not None
+            vectors: list[Sequence[float]] = [[float(x) for x in stored[0]]]
+            raw.add(
+                ids=["legacy-chunk"],
+                embeddings=vectors,
+                documents=["Legacy note: Mara's red wool coat is buttoned to the collar."],
+                metadatas=[{"kit": kit, "kind": "character", "source": str(legacy_path), "title": "Legacy"}],
+            )
+            hits = result_data(await ask("style_search", {"query": "Mara red wool coat", "kit": kit, "k": 10}))["hits"]
+            assert {h["source"] for h in hits} >= {"library/characters/mara.md", "library/characters/legacy.md"}
+            [info] = [k for k in result_data(await ask("style_kits", {}))["kits"] if k["kit"] == kit]
+            assert sorted(s["source"] for s in info["sources"]) == [
+                "library/characters/legacy.md",
+                "library/characters/mara.md",
+                "library/characters/ode.md",
+            ]
+            missing = error_text(await ask("style_remove", {"kit": kit, "source": "library/characters/nobody.md"}))
+            assert "library/characters/legacy.md" in missing, missing
+            removed = result_data(await ask("style_remove", {"kit": kit, "source": "library/characters/legacy.md"}))
+            assert removed["chunks_removed"] == 1
+            removed = result_data(await ask("style_remove", {"kit": kit, "source": "library/characters/ode.md"}))
+            assert removed["chunks_removed"] >= 1
+    finally:
+        stop(server.proc)
+    leaks = [a for a in answers if str(tmp_path) in a or "/srv/studio" in a]
+    assert not leaks, leaks[:3]
+
+
+async def test_a_huge_list_argument_gives_one_short_error(tmp_path: Path) -> None:
+    """Found by the fuzzer: 10,000 invalid `kinds` gave 10,004 validation errors in one 1.5 MB text. The
+    style tools' lists are bounded in their schemas, so such a list is one error."""
+    app = build_app(tmp_path / "data", "style")
+    async with Client(app.server) as client:
+        schemas = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+        assert schemas["style_search"]["properties"]["kinds"]["maxItems"] == 50
+        calls: list[tuple[str, str, dict[str, Any]]] = [
+            ("style_search", "kinds", {"query": "coat", "kinds": ["not-a-kind"] * 10_000}),
+            ("style_search", "entities", {"query": "coat", "entities": [7] * 10_000}),
+            ("style_ingest", "paths", {"kit": "k", "paths": ["x"] * 10_000}),
+            ("style_ingest", "tags", {"kit": "k", "text": "t", "title": "t", "tags": [None] * 10_000}),
+        ]
+        for tool, argument, args in calls:
+            text = error_text(await client.call_tool(tool, args))
+            assert len(text) < 1000 and argument in text, (tool, len(text), text[:300])

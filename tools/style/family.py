@@ -12,7 +12,11 @@ from pydantic import Field
 
 from core import BackgroundTask, ClientRoots, Migration, StudioContext, StudioError, root_paths
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
-from tools.style.service import MAX_K, MIGRATIONS, StyleService
+from tools.style.service import MAX_K, MAX_LABELS, MIGRATIONS, StyleService
+
+# Bounds on list arguments, in the schema: the SDK reports a list that breaks one as a single error
+# instead of one per item (10,000 bad items gave a 1.5 MB error text).
+MAX_PATHS = 100
 
 
 class StyleFamily:
@@ -35,15 +39,18 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
         kit: Annotated[str, Field(description="Kit name, e.g. 'lumen-moss'. Created on first ingest.")],
         offered_roots: ClientRoots,
         paths: Annotated[
-            list[str], Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg")
+            list[str],
+            Field(description="Files or directories (recursive): .md .txt .pdf .json .png .jpg", max_length=MAX_PATHS),
         ] = [],  # noqa: B006
         text: Annotated[str | None, Field(description="Inline material instead of (or as well as) files.")] = None,
         title: Annotated[str | None, Field(description="Title of the inline text; required with text.")] = None,
         kind: Annotated[
             StyleKind, Field(description="What the material is; 'guide' lets the file type decide.")
         ] = "guide",
-        entities: Annotated[list[str], Field(description="Characters, locations or props it describes.")] = [],  # noqa: B006
-        tags: list[str] = [],  # noqa: B006
+        entities: Annotated[
+            list[str], Field(description="Characters, locations or props it describes.", max_length=MAX_LABELS)
+        ] = [],  # noqa: B006
+        tags: Annotated[list[str], Field(max_length=MAX_LABELS)] = [],  # noqa: B006
     ) -> IngestResult:
         """Index style material (style bibles, brand kits, character sheets, references) into a kit.
 
@@ -54,8 +61,12 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
     async def style_search(
         query: Annotated[str, Field(description="What to find, in plain words.")],
         kit: Annotated[str | None, Field(description="Only this kit; default all kits.")] = None,
-        kinds: Annotated[list[StyleKind], Field(description="Only these kinds of material.")] = [],  # noqa: B006
-        entities: Annotated[list[str], Field(description="Only material about any of these entities.")] = [],  # noqa: B006
+        kinds: Annotated[
+            list[StyleKind], Field(description="Only these kinds of material.", max_length=MAX_LABELS)
+        ] = [],  # noqa: B006
+        entities: Annotated[
+            list[str], Field(description="Only material about any of these entities.", max_length=MAX_LABELS)
+        ] = [],  # noqa: B006
         k: Annotated[int, Field(description=f"How many passages, 1-{MAX_K}.")] = 5,
     ) -> SearchResult:
         """Semantic search over the studio's own style material, with filters."""

@@ -45,7 +45,7 @@ from tools.style.store import UNREACHABLE, ChromaStore, ChromaUnavailable, check
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_K", "MIGRATIONS", "StyleService"]
+__all__ = ["MAX_K", "MAX_LABELS", "MIGRATIONS", "StyleService", "shown_source", "source_name"]
 
 # Metadata that, if it differs, makes an unchanged text a changed source.
 _COMPARED = ("source_hash", "kind", "entities", "tags", "title", "heading", "position")

@@ -103,6 +103,10 @@ class ChromaStore:
         """Whether a call found Chroma unavailable after `moment` (a time.monotonic() value)."""
         return self._last_failure > moment
 
+    def _no_answer(self) -> str:
+        timeout = self._settings.chroma_timeout_s
+        return f"did not answer within {timeout:g} s (STUDIO_CHROMA_TIMEOUT_S); it may be stopped or overloaded"
+
     def unavailable(self, why: str) -> ChromaUnavailable:
         if self._settings.chroma_mode == "embedded":
             remedy = "Check the data directory's disk, or restart studio-mcp."
@@ -131,7 +135,7 @@ class ChromaStore:
             try:
                 return fn(*args)
             except UNREACHABLE as exc:
-                raise self.unavailable(f"is unreachable ({type(exc).__name__})") from None
+                raise self.unavailable(self._why(exc)) from None
             finally:
                 with self._calls_lock:
                     call.done = True
@@ -148,9 +152,7 @@ class ChromaStore:
                     call.abandoned = True
                     self._stragglers += 1
             self._last_failure = time.monotonic()
-            raise self.unavailable(
-                f"did not answer within {timeout:g} s (STUDIO_CHROMA_TIMEOUT_S); it may be stopped or overloaded"
-            ) from None
+            raise self.unavailable(self._no_answer()) from None
         except ChromaUnavailable:
             self._last_failure = time.monotonic()
             raise
@@ -195,17 +197,15 @@ class ChromaStore:
                 **kwargs,
             )
         except Exception as exc:  # chromadb wraps connection errors and timeouts in ValueError and others
-            raise self.unavailable(self._connect_failure(exc)) from None
+            raise self.unavailable(self._why(exc)) from None
 
-    def _connect_failure(self, exc: BaseException) -> str:
-        """Why connecting failed, from the transport error chromadb may have wrapped."""
+    def _why(self, exc: BaseException) -> str:
+        """Why a call failed, from the transport error chromadb may have wrapped. The HTTP timeout and the
+        caller's deadline are the same length, so either may fire first: both read the same."""
         cause: BaseException | None = exc
         while cause is not None:
             if isinstance(cause, (httpx.TimeoutException, httpcore.TimeoutException)):
-                return (
-                    f"did not answer within {self._settings.chroma_timeout_s:g} s (STUDIO_CHROMA_TIMEOUT_S) while "
-                    "connecting; it may be stopped or overloaded"
-                )
+                return self._no_answer()
             if isinstance(cause, UNREACHABLE):
                 return f"is unreachable ({type(cause).__name__})"
             cause = cause.__cause__ or cause.__context__
@@ -275,12 +275,13 @@ def _http_client(
     whether the tenant and database exist: against a stopped server each of those waits forever.
     Its first request goes through `get_user_identity`, so the session gets its timeout there."""
     from chromadb.api.client import Client
+    from chromadb.auth import UserIdentity
 
     timeout = httpx.Timeout(timeout_s)
 
-    class DeadlineClient(Client):  # type: ignore[misc]
-        def get_user_identity(self) -> Any:
-            self._server._session.timeout = timeout
+    class DeadlineClient(Client):
+        def get_user_identity(self) -> UserIdentity:
+            _session_of(self).timeout = timeout
             return super().get_user_identity()
 
     # As chromadb.HttpClient sets them up.
@@ -290,5 +291,11 @@ def _http_client(
     settings.chroma_server_ssl_enabled = ssl
     settings.chroma_server_headers = headers
     client = DeadlineClient(settings=settings, **kwargs)
-    client._server._session.timeout = timeout  # in case a chromadb release stops calling get_user_identity first
+    _session_of(client).timeout = timeout  # in case a chromadb release stops calling get_user_identity first
     return client
+
+
+def _session_of(client: Any) -> httpx.Client:
+    """The httpx session of chromadb's HTTP API behind a client (a private attribute: no public way in)."""
+    session: httpx.Client = client._server._session
+    return session
