@@ -82,6 +82,9 @@ async def test_a_shots_journey_is_one_trace_with_backend_calls_as_children(tmp_p
     # Google GenAI calls are children of the step that made them, in the shot's trace.
     paid = named(spans, "gen_ai paid call")
     assert paid.trace_id == root.trace_id and paid.parent_span_id == generate_step.span_id
+    # Chroma calls too: prompt_build's style searches are children of its step.
+    prompt_step = named(spans, "prompt_build 1/1")
+    assert any(s.name == "chroma call" and s.parent_span_id == prompt_step.span_id for s in spans)
     poll = named(spans, "gen_ai operations.get")
     assert poll.parent_span_id in {s.span_id for s in spans if s.name == "video poll 1/1"}
 

@@ -11,6 +11,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import Field
 
 from core import BackgroundTask, ClientRoots, Migration, StudioContext, StudioError, root_paths
+from core.annotations import READ_ONLY, RECORDS, REPLACES
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MAX_LABELS, MIGRATIONS, StyleService
 
@@ -34,7 +35,7 @@ class StyleFamily:
 
 def register_tools(server: MCPServer[Any], service: StyleService) -> None:
 
-    @server.tool()
+    @server.tool(annotations=RECORDS)
     async def style_ingest(
         kit: Annotated[str, Field(description="Kit name, e.g. 'lumen-moss'. Created on first ingest.")],
         offered_roots: ClientRoots,
@@ -50,14 +51,16 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
         entities: Annotated[
             list[str], Field(description="Characters, locations or props it describes.", max_length=MAX_LABELS)
         ] = [],  # noqa: B006
-        tags: Annotated[list[str], Field(max_length=MAX_LABELS)] = [],  # noqa: B006
+        tags: Annotated[
+            list[str], Field(max_length=MAX_LABELS, description="Free labels stored with the passages, e.g. 'winter'.")
+        ] = [],  # noqa: B006
     ) -> IngestResult:
         """Index style material (style bibles, brand kits, character sheets, references) into a kit.
 
         Re-ingesting an unchanged file does nothing; a changed file replaces its old chunks."""
         return await service.ingest(kit, paths, text, title, kind, entities, tags, root_paths(offered_roots))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def style_search(
         query: Annotated[str, Field(description="What to find, in plain words.")],
         kit: Annotated[str | None, Field(description="Only this kit; default all kits.")] = None,
@@ -67,19 +70,19 @@ def register_tools(server: MCPServer[Any], service: StyleService) -> None:
         entities: Annotated[
             list[str], Field(description="Only material about any of these entities.", max_length=MAX_LABELS)
         ] = [],  # noqa: B006
-        k: Annotated[int, Field(description=f"How many passages, 1-{MAX_K}.")] = 5,
+        k: Annotated[int, Field(ge=1, le=MAX_K, description=f"How many passages, 1-{MAX_K}.")] = 5,
     ) -> SearchResult:
         """Semantic search over the studio's own style material, with filters."""
         return await service.search(query, kit, kinds, entities, k)
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def style_kits() -> KitList:
         """Every kit with its embedder, chunk count and sources."""
         return await service.kits()
 
-    @server.tool()
+    @server.tool(annotations=REPLACES)
     async def style_remove(
-        kit: str,
+        kit: Annotated[str, Field(description="The kit to remove from, e.g. 'lumen-moss'.")],
         source: Annotated[str | None, Field(description="Remove only this source; default the whole kit.")] = None,
     ) -> RemoveResult:
         """Remove one source from a kit, or the whole kit."""

@@ -21,6 +21,7 @@ import httpcore
 import httpx
 
 from core import NotFound, Settings, StudioError, listing
+from core.tracing import client_span
 
 COLLECTION_PREFIX = "studio-kit-"
 KIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -122,11 +123,12 @@ class ChromaStore:
 
         At the deadline the caller gets ChromaUnavailable and the thread is left to finish on its own
         (the HTTP client's timeout brings it back soon after); it is counted as a straggler until then."""
-        if self._client is None:
-            # Importing chromadb takes seconds once, on this machine: not time to hold against Chroma.
-            await anyio.to_thread.run_sync(importlib.import_module, "chromadb")
-            await self._run(self.client)  # connecting is a call of its own, with its own deadline
-        return await self._run(fn, *args)
+        with client_span("chroma", "call", {"chroma.function": getattr(fn, "__name__", "?")}):
+            if self._client is None:
+                # Importing chromadb takes seconds once, on this machine: not time to hold against Chroma.
+                await anyio.to_thread.run_sync(importlib.import_module, "chromadb")
+                await self._run(self.client)  # connecting is a call of its own, with its own deadline
+            return await self._run(fn, *args)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         call = _Call()
