@@ -93,6 +93,8 @@ async def test_generate_wait_with_progress_and_read_the_asset(
         assert done["status"] == "done" and done["progress"] == 1.0
         assert seen and all(isinstance(p, float | int) and t == 100.0 for p, t, _ in seen)
         assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)  # never goes down
+        pending = [m for _, _, m in seen if m and m.startswith("pending for ")]
+        assert pending and all(" s to go " in m or "longer than usual" in m for m in pending)  # state, time left
 
         asset = done["asset"]
         prov = asset["provenance"]

@@ -37,6 +37,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -311,7 +312,7 @@ class VideoJobs:
         while True:
             best = max(best, view.progress)
             if report is not None:
-                await report(round(best * 100, 1), 100.0, f"{view.status}: {view.message}"[:200])
+                await report(round(best * 100, 1), 100.0, self._progress_message(view))
             remaining = deadline - anyio.current_time()
             if view.status in TERMINAL_STATUSES or view.status == "unknown_submission" or remaining <= 0:
                 return view
@@ -392,6 +393,15 @@ class VideoJobs:
             reused=reused,
             message=message or _status_message(row, reused),
         )
+
+    def _progress_message(self, view: VideoJob) -> str:
+        """'pending for 42 s, about 48 s to go (Veo typically takes 90 s)': what changes each second."""
+        if view.status != "pending" or view.created_at is None:
+            return f"{view.status}: {view.message}"[:200]
+        elapsed = max(time.time() - datetime.fromisoformat(view.created_at).timestamp(), 0.0)
+        expected = max(self._context.settings.veo_expected_s, 1.0)
+        to_go = f"about {expected - elapsed:.0f} s to go" if elapsed < expected else "taking longer than usual"
+        return f"pending for {elapsed:.0f} s, {to_go} (Veo typically takes {expected:.0f} s)"
 
     def _progress(self, row: Row) -> float:
         if row["status"] == "done":
