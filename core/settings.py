@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     max_files_per_ingest: int = Field(500, ge=1, description="A directory with more files is refused.")
     max_file_mb: float = Field(20.0, gt=0)
+    max_media_mb: float = Field(
+        500.0, gt=0, description="A video or image imported by path (continuity_check_media) above this is refused."
+    )
     ingest_write_batch: int = Field(1000, ge=1, description="Chunks per Chroma write during ingest.")
     chroma_timeout_s: float = Field(
         15.0, gt=0, description="Longest wait for one Chroma call; then the tool answers that Chroma is not answering."

@@ -461,6 +461,9 @@ async def test_bad_assets_are_refused_and_record_nothing(tmp_path: Path) -> None
     async with Client(app.server) as client:
         result_data(await client.call_tool("production_create", BRIEF))
         result_data(await client.call_tool("shots_save", {"production": "lantern-ferry", "scene": "3", "shots": SHOTS}))
+        huge = tmp_path / "huge.mp4"  # sparse: larger than the limit without using the disk
+        with huge.open("wb") as f:
+            f.truncate(int(app.context.settings.max_media_mb * 1024 * 1024) + 1)
         bad_calls: list[tuple[Callable[[], object], str]] = [
             (lambda: service.save_asset("lantern-ferry", "3/9", "image", "image/png", png(1), {}), "No shot '3/9'"),
             (
@@ -484,6 +487,7 @@ async def test_bad_assets_are_refused_and_record_nothing(tmp_path: Path) -> None
                 lambda: service.add_asset_file("lantern-ferry", "/etc/hostname", roots=[tmp_path]),
                 "outside the allowed roots",
             ),
+            (lambda: service.add_asset_file("lantern-ferry", str(huge), roots=[tmp_path]), "STUDIO_MAX_MEDIA_MB"),
         ]
         for call, expected in bad_calls:
             with pytest.raises(StudioError, match=expected.replace("*", r"\*").replace("(", r"\(")):

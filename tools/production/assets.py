@@ -79,6 +79,12 @@ class AssetStore(ServiceBase):
         source = confine(path, roots if roots is not None else self._context.roots)
         if not source.is_file():
             raise InvalidInput(f"{path!r} is not a file: pass the path of an image or video file.")
+        limit_mb = self._context.settings.max_media_mb
+        if source.stat().st_size > limit_mb * 1024 * 1024:
+            raise InvalidInput(
+                f"{path!r} is {source.stat().st_size / 1024 / 1024:,.0f} MB, more than STUDIO_MAX_MEDIA_MB "
+                f"({limit_mb:g} MB): pass a shorter or smaller export; nothing was copied."
+            )
         mime = mime_type or media.guess_mime(source)
         kind = "video" if mime.startswith("video/") else "image"
         self._check_kind(kind, mime)
