@@ -206,7 +206,8 @@ class StyleService:
         docs: list[Document] = []
         try:
             for path, source in files:
-                docs.append(read_source(path, source=source, tags=tags))
+                max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
+                docs.append(read_source(path, source=source, tags=tags, max_bytes=max_bytes))
             if text is not None:
                 docs.append(read_text(text, title))
         except StyleInputError as exc:

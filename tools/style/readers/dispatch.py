@@ -10,6 +10,7 @@ from tools.style.errors import StyleInputError
 from tools.style.palette import PaletteColour
 from tools.style.readers.brand_kit import JSON_SUFFIXES, _read_brand_kit
 from tools.style.readers.document import (
+    MAX_FILE_BYTES,
     MAX_INLINE_TEXT_BYTES,
     Document,
     _humanise,
@@ -87,9 +88,12 @@ def read_text(text: str, title: str | None = None, *, source: str | None = None)
     )
 
 
-def read_source(path: Path, *, source: str | None = None, tags: Sequence[str] = ()) -> Document:
+def read_source(
+    path: Path, *, source: str | None = None, tags: Sequence[str] = (), max_bytes: int = MAX_FILE_BYTES
+) -> Document:
     """Read one file by its suffix. `source` names it in messages and results (default: the path);
-    `tags` are written into an image's indexed text so they can be searched."""
+    `tags` are written into an image's indexed text so they can be searched; `max_bytes` is the
+    caller's size limit (the server passes STUDIO_MAX_FILE_MB)."""
     label = source or path.as_posix()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -98,7 +102,7 @@ def read_source(path: Path, *, source: str | None = None, tags: Sequence[str] = 
             f"{', '.join(SUPPORTED_SUFFIXES)}. Convert it (e.g. export .docx as PDF or Markdown) "
             "and ingest again."
         )
-    raw = _read_bytes(path, label)
+    raw = _read_bytes(path, label, max_bytes)
     content_hash = hashlib.sha256(raw).hexdigest()
     palette: list[PaletteColour] = []
 

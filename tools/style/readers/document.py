@@ -53,14 +53,14 @@ def _add_section(sections: list[Section], text: str, heading: str, start: int, e
         sections.append(Section(heading=heading, char_start=start, char_end=end))
 
 
-def _read_bytes(path: Path, label: str) -> bytes:
+def _read_bytes(path: Path, label: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     try:
         if path.is_dir():
             raise StyleInputError(f"'{label}' is a directory; pass the files in it (style_ingest walks directories).")
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > max_bytes:
             raise StyleInputError(
-                f"'{label}' is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB per file. "
+                f"'{label}' is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB per file. "
                 "Split it, or downscale/compress it, and ingest again."
             )
         return path.read_bytes()
