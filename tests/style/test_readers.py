@@ -364,10 +364,17 @@ def test_markdown_ignores_headings_in_code_and_front_matter() -> None:
     assert "# not a heading" in text[sections[0].char_start : sections[0].char_end]
 
 
-def test_horizontal_rule_after_a_paragraph_is_not_a_heading() -> None:
-    text = "# Doc\n\nFirst line\nsecond line\n---\n\nMore.\n"
+def test_headings_are_what_commonmark_says() -> None:
+    # A rule after a blank line is a rule; right under a paragraph it makes a setext heading.
+    text = "# Doc\n\nFirst line\n\n---\n\nMore.\n"
     _, sections = markdown_sections(text, "Doc")
     assert [s.heading for s in sections] == ["Doc"]
+    _, sections = markdown_sections("# Doc\n\nFirst line\nsecond line\n---\n\nMore.\n", "Doc")
+    assert [s.heading for s in sections] == ["Doc > First line second line"]
+    # A heading inside an HTML comment or a fenced block is no heading, let alone the title.
+    text = "<!--\n# Draft title\n-->\n\n# Real Title\n\n```\n# not a heading\n```\n\nBody.\n"
+    title, sections = markdown_sections(text, "fallback")
+    assert title == "Real Title" and [s.heading for s in sections] == ["fallback", "Real Title"]
 
 
 # --- chunking --------------------------------------------------------------------------------

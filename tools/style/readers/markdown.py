@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+from markdown_it import MarkdownIt
+
 from tools.style.readers.document import Section, _add_section, _decode
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+# CommonMark, as markdown-it-py parses it: headings inside fenced code or HTML comments are not
+# headings, setext underlines and ATX closing hashes follow the spec.
+_PARSER = MarkdownIt("commonmark")
 
 
 def _read_markdown(raw: bytes, label: str, fallback_title: str) -> tuple[str, str, list[Section]]:
@@ -34,28 +35,13 @@ def markdown_sections(text: str, fallback_title: str) -> tuple[str, list[Section
         offsets.append(offsets[-1] + len(line))
 
     skip = _front_matter_lines(lines)
+    tokens = _PARSER.parse("".join(lines[skip:]))
     headings: list[tuple[int, str, int, int]] = []  # level, text, start offset, end offset
-    fence: str | None = None
-    for i, line in enumerate(lines):
-        if i < skip:
-            continue
-        stripped = line.rstrip("\n")
-        fence_match = _FENCE.match(stripped)
-        if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
-                fence = None
-            continue
-        if fence_match:
-            fence = fence_match.group(1)
-            continue
-        atx = _ATX.match(stripped)
-        if atx:
-            headings.append((len(atx.group(1)), _clean_heading(atx.group(2) or ""), offsets[i], offsets[i + 1]))
-            continue
-        setext = _SETEXT.match(stripped)
-        if setext and i > skip and _is_setext_text(lines, i, skip, headings, offsets):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            headings.append((level, _clean_heading(lines[i - 1]), offsets[i - 1], offsets[i + 1]))
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map is not None:
+            first, last = token.map
+            inline = tokens[i + 1].content if i + 1 < len(tokens) else ""
+            headings.append((int(token.tag[1]), _clean_heading(inline), offsets[skip + first], offsets[skip + last]))
 
     title = next((h[1] for h in headings if h[0] == 1 and h[1]), fallback_title)
     sections: list[Section] = []
@@ -86,18 +72,5 @@ def _front_matter_lines(lines: list[str]) -> int:
     return 0
 
 
-def _is_setext_text(
-    lines: list[str], i: int, skip: int, headings: list[tuple[int, str, int, int]], offsets: list[int]
-) -> bool:
-    """A `===`/`---` underline makes a heading only of a lone one-line paragraph (not a list item),
-    so a `---` rule after a longer paragraph stays a rule."""
-    previous = lines[i - 1]
-    if not previous.strip() or _LIST_ITEM.match(previous) or _FENCE.match(previous):
-        return False
-    if headings and headings[-1][3] > offsets[i - 1]:
-        return False
-    return i - 1 == skip or not lines[i - 2].strip()
-
-
 def _clean_heading(raw: str) -> str:
-    return re.sub(r"[*`]+", "", raw).strip()
+    return " ".join(re.sub(r"[*`]+", "", raw).split())

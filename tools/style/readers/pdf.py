@@ -11,7 +11,8 @@ from typing import Any
 
 from tools.style.errors import StyleInputError
 from tools.style.readers.document import Section, _normalise_newlines
-from tools.style.readers.markdown import _LIST_ITEM
+
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")  # a bullet or numbered line
 
 PDF_SUFFIXES = (".pdf",)
 MAX_PDF_PAGES = 2_000
