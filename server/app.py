@@ -21,6 +21,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 
 from core import Family, Settings, StudioContext, tracing
 from core.errors import shown
+from core.imports import import_heavy
 from server.arguments import ReadableArgumentErrors
 from server.tracing import ToolCallTracing
 from tools.consent import ConsentFamily
@@ -87,6 +88,8 @@ def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
         migrations = [m for family in families for m in family.migrations]
         await anyio.to_thread.run_sync(context.open_state, migrations)
         log.info("studio-mcp data in %s", context.settings.data_dir.resolve())
+        # numpy is under every heavy library: imported here, before any background task or tool thread.
+        await anyio.to_thread.run_sync(import_heavy, "numpy")
         stop_exporting = tracing.start_exporting()
         try:
             async with anyio.create_task_group() as tasks:

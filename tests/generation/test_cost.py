@@ -40,7 +40,7 @@ async def test_video_and_image_estimates_carry_their_source(clean_env: pytest.Mo
             ({"model": "veo-9"}, "No video price for model 'veo-9'"),
             ({"model": "veo-2.0-generate-001"}, "pass audio=False"),
             ({"model": "veo-2.0-generate-001", "audio": False, "resolution": "1080p"}, "no price at '1080p'"),
-            ({"model": "veo-3.1-generate-001", "count": 0}, "count must be at least 1"),
+            ({"model": "veo-3.1-generate-001", "count": 0}, "`count` must be an integer of at least 1, got 0"),
         ]
         for args, words in cases:
             assert words in error_text(await client.call_tool("cost_estimate", args)), args

