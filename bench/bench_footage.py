@@ -286,10 +286,45 @@ def make_additions(src: Path, out: Path) -> list[Case]:
     nb = len(book)
     dim = [(f * (1 - 0.4 * i / nb)).astype(np.uint8) for i, f in enumerate(book)]
     write("add_book_dim.mp4", dim, "control", [], "light dims to 60% over the clip")
+    _more_additions(src, out, cases)
     (out / "truth.json").write_text(
         json.dumps([{k: v for k, v in c.__dict__.items() if v is not None} for c in cases], indent=1)
     )
     return cases
+
+
+def _more_additions(src: Path, out: Path, cases: list[Case]) -> None:
+    """Written in the session that fixed the two missed same-set cuts, before any tuning on them: a grade
+    change on another source, a cut between two takes of one signer at another moment, a recolour of the
+    background wall (not the subject), and a busy control from another stretch of the people-walking clip."""
+    hp, hp_fps = _read(src / "hp_base.mp4")
+    t_g = int(1.5 * hp_fps)
+    warm = [
+        f if i < t_g else np.clip(f * np.array([1.15, 1.0, 0.82]) + 4, 0, 255).astype(np.uint8)
+        for i, f in enumerate(hp)
+    ]
+    _write(out / "add_hp_grade_warm.mp4", warm, hp_fps)
+    cases.append(Case("add_hp_grade_warm.mp4", "positive", [t_g / hp_fps], "warm grade from t (R x1.15, B x0.82, +4)"))
+    again, fps = _read(src / "again.mkv")
+    walk, _ = _read(src / "walk.mkv")
+    walk = _fit(walk, (again[0].shape[1], again[0].shape[0]))
+    t_c = int(1.2 * fps)
+    n = min(len(again), len(walk))
+    _write(out / "add_cut_again_to_walk.mp4", again[:t_c] + walk[t_c:n], fps)
+    cases.append(Case("add_cut_again_to_walk.mp4", "positive", [t_c / fps], "hard cut again -> walk", kind="cut"))
+    obo, obo_fps = _read(src / "obo_base.mp4")
+    t_w = int(4.0 * obo_fps)
+
+    def upper_wall(f: np.ndarray) -> np.ndarray:
+        mask = np.zeros(f.shape[:2], bool)
+        mask[: int(0.25 * f.shape[0]), : int(0.3 * f.shape[1])] = True
+        return mask
+
+    _write(out / "add_obo_wall_teal.mp4", _recolour(obo, t_w, upper_wall, 150, 1.6), obo_fps)
+    cases.append(Case("add_obo_wall_teal.mp4", "positive", [t_w / obo_fps], "top-left wall area hue +150 from t"))
+    busy, busy_fps = _read(src / "one-by-one-person-detection.mp4", 20.0, 40.0)
+    _write(out / "add_obo_people_20_40.mp4", busy, busy_fps)
+    cases.append(Case("add_obo_people_20_40.mp4", "control", [], "one-by-one 20-40 s re-encoded (people walking)"))
 
 
 def main() -> None:

@@ -90,7 +90,8 @@ def analyze_media(
     else:
         info = VideoInfo()
         analysis = _Run(max_side, faces)
-        for t, frame_rgb, face_rgb in prefetch(iter_video(path, max_side, info, FACE_SIDE if faces else 0)):
+        frames = iter_video(path, max_side, info, FACE_SIDE if faces else 0, ident.TRACK_EVERY_S)
+        for t, frame_rgb, face_rgb in prefetch(frames):
             analysis.add(t, frame_rgb, face_rgb)
         media_type = "video"
     analysis.finish()
@@ -287,8 +288,10 @@ class _Run:
         if mask is not None:
             pair.change_detail, pair.change_de00 = _describe_change(prev, self._prev, fr, mask)
             pair.change_area = float(mask.mean())
-            pair.subject_area = _subject_area(prev.subject, mask)
             pair.on_subject = _on_subject(prev.subject, mask)
+            # away from the subject there is no subject to measure against: the floor is the frame's, so a
+            # passer-by's arm is not a break while a recoloured wall or another person's hair can be
+            pair.subject_area = _subject_area(prev.subject, mask) if pair.on_subject else 1.0
             pair.change_box = _box(mask)
             self._pending.append((len(self.states), mask, self._prev.lab, fr.lab))
         return pair, structure

@@ -23,6 +23,13 @@ CUT_MIN_SPREAD = 0.35  # and the change must cover this share of the frame's blo
 # and this share of the frame must find its colour at no candidate motion: a cut leaves 0.24-0.38 on the
 # bench, a large re-coloured jacket (which can move the structure signals as much as a cut) at most 0.07
 CUT_MIN_UNMATCHED = 0.15
+# A cut between two takes of one set (_take_cut): a frame-wide colour step of at least this (ΔE) with a
+# structure change of at least TAKE_MIN_DISSIMILARITY that is TAKE_STEP times the neighbouring pairs'. On the
+# development footage such cuts step 10-60x; action in a still shot, with auto-exposure steps of up to
+# ΔE 1.9, at most 1.4x.
+TAKE_MIN_GRADE = 1.0
+TAKE_MIN_DISSIMILARITY = 0.02
+TAKE_STEP = 4.0
 GRADE_MIN_DELTA_E = 4.0  # frame-wide shared colour shift between two samples
 NEW_COLOUR_MIN = 0.006  # share of pixels with colours the previous sample lacked
 # Or a region that changed colour with no match at its own motion (motion.py): at least this share of the
@@ -30,6 +37,9 @@ NEW_COLOUR_MIN = 0.006  # share of pixels with colours the previous sample lacke
 # bench), and well above the same signal in the neighbouring pairs.
 LOCAL_MIN_AREA = 0.004
 LOCAL_BASELINE_FACTOR = 4.0
+# and at least this many times the changed area of each neighbouring pair (planted changes on the development
+# footage: 10x to 1000x; a passer-by's arm among people walking: 0.2x)
+NEIGHBOUR_FACTOR = 2.0
 # The changed region's mean colour must move at least this far (CIEDE2000): the smallest planted face change
 # on the bench moves it by 4-5, while a slow light change that leaves a dark saturated region unmatched
 # after the frame-wide gain correction moves it by 1-1.5.
@@ -58,6 +68,11 @@ TRANSITION_MIN_MIXED = 2  # samples that are neither end
 # FADE_FIT of the sample's own variance (an empty frame between two busy ones is not a scaled end)
 FADE_CONTRAST = 0.75
 FADE_FIT = 0.25
+# a mixed sample's blend weight (or fade gain) per block of a 4x6 grid: the middle half of the blocks (those
+# with at least MIX_MIN_ENERGY of the mean block signal) within MIX_SPREAD of each other
+MIX_BLOCKS = (4, 6)
+MIX_MIN_ENERGY = 0.25
+MIX_SPREAD = 0.25
 MIXED_GAIN = 0.5  # a mixed sample's blend residual (squared) is at most this share of either end's alone
 
 _PRIORITY: dict[BreakKind, int] = {
@@ -105,6 +120,22 @@ def _baseline(values: np.ndarray, i: int, q: float = 50.0) -> float:
     return max(sides) if sides else 0.0
 
 
+def _take_cut(dis: np.ndarray, grade: np.ndarray, i: int) -> bool:
+    """A cut to another take of the same set, framing and light: too little of the structure changes for
+    the cut rule (the set and most of the person stay), but two things step at the same instant — the
+    structure, many times more than in the pairs on either side, and the frame-wide colour (another take
+    is another moment: exposure and white balance differ). Within one take, action changes structure over
+    several pairs and light drifts; a grade alone changes no structure."""
+    neighbours = max(dis[i - 1] if i > 1 else 0.0, dis[i + 1] if i + 1 < len(dis) else 0.0)
+    return bool(
+        grade[i] >= TAKE_MIN_GRADE
+        and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5
+        and dis[i] >= TAKE_MIN_DISSIMILARITY
+        and dis[i] >= TAKE_STEP * neighbours
+        and dis[i] >= BASELINE_FACTOR * _baseline(dis, i) + 0.01
+    )
+
+
 def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: Compare) -> list[Break]:
     """pairs[i] compares sample i with i-1 (pairs[0] is None)."""
     n = len(times)
@@ -128,6 +159,8 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
             and dis[i] >= BASELINE_FACTOR * _baseline(dis, i) + 0.05
         ):
             kind = "cut"
+        elif _take_cut(dis, grade, i):
+            kind = "cut"
         elif grade[i] >= GRADE_MIN_DELTA_E and grade[i] >= BASELINE_FACTOR * _baseline(grade, i) + 0.5:
             kind = "palette_shift"
         # a local change: big enough against its subject, standing out from the neighbouring pairs, not
@@ -139,7 +172,11 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
         # the same thing: on the subject as it was before, or (no subject found) a region that holds still
         # in view — what walks in and on does not
         same_thing = p.on_subject or p.steady >= STEADY_MIN
-        if kind is None and big and (by_new or by_local) and not faint and p.persistent and same_thing:
+        # a re-render happens between two samples; in the middle of action (people walking past, a gesture)
+        # the neighbouring pairs change as much or more
+        around = max(area[i - 1], area[i + 1] if i + 1 < n else 0.0)
+        alone = max(area[i], p.change_area) >= NEIGHBOUR_FACTOR * around
+        if kind is None and big and (by_new or by_local) and alone and not faint and p.persistent and same_thing:
             kind = "subject_drift"
         if kind is None:
             continue
@@ -172,7 +209,13 @@ def sample_breaks(times: list[float], pairs: list[PairSignals | None], compare: 
                     kind="cut",
                     magnitude=round(float(dis[i]), 4),
                     detail=f"image structure changed (aligned luma correlation {1 - dis[i]:.2f}, "
-                    f"local baseline {1 - _baseline(dis, i):.2f})",
+                    f"local baseline {1 - _baseline(dis, i):.2f})"
+                    + (
+                        f" and the whole frame's colour stepped by ΔE {grade[i]:.1f} at the same moment "
+                        "(another take of the same set)"
+                        if dis[i] < CUT_MIN_DISSIMILARITY
+                        else ""
+                    ),
                 )
             )
         elif kind == "palette_shift":
@@ -298,6 +341,8 @@ def transition_breaks(times: list[float], grays: list[np.ndarray], compare: Comp
             if ends.dissimilarity < CUT_MIN_DISSIMILARITY or ends.spread < CUT_MIN_SPREAD:
                 continue  # the two ends are one shot: light drifting, or something moving through
             first, last, worst = hit
+            if not all(_mixes_evenly(flat[a], flat[b], flat[m], grays[0].shape) for m in range(first, last + 1)):
+                continue  # parts of the frame changed at their own times: things moving, not a mix of shots
             spans.append((first - 1, last + 1, worst))
     found: list[Break] = []
     for a, b, worst in _union(spans):
@@ -349,6 +394,32 @@ def _blend(dots: dict[tuple[int, int], float], a: int, b: int) -> tuple[int, int
     if len(mixed) < TRANSITION_MIN_MIXED:
         return None
     return mixed[0], mixed[-1], worst
+
+
+def _block_dots(x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per block of a MIX_BLOCKS grid, the dot product of two flattened frames of `shape`."""
+    h, w = shape
+    gy, gx = MIX_BLOCKS
+    prod = (x * y).reshape(h, w)[: h - h % gy, : w - w % gx]
+    return np.asarray(prod.reshape(gy, h // gy, gx, w // gx).sum(axis=(1, 3)).ravel())
+
+
+def _mixes_evenly(a: np.ndarray, b: np.ndarray, m: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether sample m is the same mix everywhere: a dissolve blends every part of the frame with one
+    weight, a fade scales every part of one end with one gain. Per block (where the blocks' own signal is
+    not negligible), the blend weight of m between a and b, or its gain on a or on b; the mix is even when
+    for one of the three the blocks' middle half lies within MIX_SPREAD."""
+    for fade, ref, num in ((False, b - a, m - a), (True, a, m), (True, b, m)):
+        energy = _block_dots(ref, ref, shape)
+        use = energy >= MIX_MIN_ENERGY * energy.mean()
+        if use.sum() < 4:
+            continue  # the difference sits in a few blocks: something moved, the frame did not mix
+        weight = _block_dots(num, ref, shape)[use] / energy[use]
+        q1, mid, q3 = np.percentile(weight, [25, 50, 75])
+        # a fade sample is its end at clearly reduced contrast; at gain ~1 it is just that end again
+        if q3 - q1 <= MIX_SPREAD and (not fade or 0.0 < mid < FADE_CONTRAST):
+            return True
+    return False
 
 
 def _union(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

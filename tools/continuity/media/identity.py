@@ -28,7 +28,10 @@ from .errors import MediaError
 
 IDENTITY_THRESHOLD = 0.6  # dlib's same-person limit on the 128-d descriptor distance
 DETECT_EVERY_S = 1.0  # full-frame detection (new faces); tracks are followed in crops in between
-TRACK_EVERY_S = 0.25
+# while a face is tracked, new faces are looked for less often: full-frame detection with upsampling is the
+# costliest step after the descriptor, and a face entering the frame is still found within this
+DETECT_TRACKED_EVERY_S = 2.0
+TRACK_EVERY_S = 0.5
 DESCRIBE_EVERY_S = 2.0
 CHIP_CHANGE = 0.75  # correlation of 32 px chips below which the face may have changed: describe it now
 CONFIRM_AFTER_S = 0.5  # a descriptor far from the opening one is checked again this much later
@@ -160,7 +163,7 @@ class FaceTracker:
                 self._observe(tr, t, rgb, found)
                 seen.add(tr.id)
         if t + 1e-6 >= self._next_detect:
-            self._next_detect = t + DETECT_EVERY_S - 0.02
+            self._next_detect = t + (DETECT_TRACKED_EVERY_S if seen else DETECT_EVERY_S) - 0.02
             for r in _detect(rgb, 1):
                 box = (max(r.left(), 0) / w, max(r.top(), 0) / h, r.width() / w, r.height() / h)
                 if any(_iou(box, tr.last.box) > 0.3 for tr in live if tr.id in seen):
