@@ -12,9 +12,11 @@ from core.family import BackgroundTask, Family
 from core.faults import crash_point
 from core.paths import ClientRoots, PathNotAllowed, confine, display, root_paths
 from core.settings import EmbedderName, Settings
-from core.state import Migration, StateStore, Tx
+from core.state import METADATA, AppendOnly, Migration, StateStore, StateUnavailable, Tx
 
 __all__ = [
+    "METADATA",
+    "AppendOnly",
     "BackgroundTask",
     "ClientRoots",
     "EmbedderName",
@@ -24,6 +26,7 @@ __all__ = [
     "PathNotAllowed",
     "Settings",
     "StateStore",
+    "StateUnavailable",
     "StudioContext",
     "StudioError",
     "Tx",

@@ -38,7 +38,11 @@ class StudioContext:
     def open_state(self, migrations: Sequence[Migration]) -> StateStore:
         """Open the state store and apply the migrations (blocking: run it in a worker thread)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = StateStore(self.settings.state_path)
+        store = StateStore(
+            self.settings.state_database_url,
+            timeout_s=self.settings.state_timeout_s,
+            pool_size=self.settings.state_pool_size,
+        )
         store.migrate(migrations)
         self._state = store
         return store

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
         "(the working directory does not count): a JSON list, or paths separated by os.pathsep or commas.",
     )
 
+    state_url: SecretStr | None = Field(
+        None,
+        description="The state store: postgresql://user:password@host:port/database for a team of replicas "
+        "(psycopg 3, pooled); unset = SQLite in data_dir (one process, or several on one local disk).",
+    )
+    state_pool_size: int = Field(5, ge=1, description="PostgreSQL connections each replica keeps open at most.")
+    state_timeout_s: float = Field(
+        30.0, gt=0, description="Longest wait for a state-store connection, lock or statement; then a clear error."
+    )
+
     chroma_mode: Literal["embedded", "http"] = Field("embedded", description="embedded = PersistentClient.")
     chroma_host: str = "localhost"
     chroma_port: int = 8000
@@ -71,6 +81,12 @@ class Settings(BaseSettings):
     veo_poll_initial_s: float = Field(5.0, gt=0, description="First poll delay; doubles per poll, with jitter.")
     veo_poll_max_s: float = Field(30.0, gt=0, description="Longest poll delay.")
     veo_poll_concurrency: int = Field(16, ge=1, description="Polls in flight at once.")
+    veo_poll_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="A replica polling a Veo job holds it this long (renewed as it polls); a replica that dies "
+        "loses its jobs to another after this.",
+    )
     veo_expected_s: float = Field(90.0, gt=0, description="Typical Veo generation time, for progress estimates.")
 
     review_url: str | None = Field(
@@ -141,6 +157,23 @@ class Settings(BaseSettings):
         for separator in separators:
             parts = [piece for part in parts for piece in part.split(separator)]
         return [part.strip() for part in parts if part.strip()]
+
+    @field_validator("state_url")
+    @classmethod
+    def _postgresql_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().split("://", 1)[0].lower()
+        if scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError("expected postgresql://user:password@host:port/database, or unset for SQLite")
+        return value
+
+    @property
+    def state_database_url(self) -> str:
+        """The state store's SQLAlchemy URL: STUDIO_STATE_URL, or SQLite in the data directory."""
+        if self.state_url is not None:
+            return self.state_url.get_secret_value().replace("postgres://", "postgresql://", 1)
+        return f"sqlite:///{self.state_path}"
 
     @property
     def chroma_path(self) -> Path:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 import anyio
 from starlette.routing import BaseRoute
 
-from core import NotFound, Settings, StudioContext, StudioError
+from core import NotFound, Settings, StateStore, StudioContext, StudioError
 from core.config import SettingsError, load_settings
 from core.genai import GenAIClients, GenAISettings
 from server.app import Families, build_families, serve_all
@@ -279,6 +279,7 @@ class Doctor:
             self.say(f"  {name} = {value}")
         self.say()
         self.check_data_dir()
+        self.check_state()
         self.check_chroma()
         self.check_embedder()
         self.check_credentials()
@@ -303,6 +304,30 @@ class Doctor:
             self.line(False, "data directory", f"{data_dir} did not answer ({exc}): check its disk or mount")
         except OSError as exc:
             self.line(False, "data directory", f"{data_dir} is not writable ({exc}); set STUDIO_DATA_DIR")
+
+    def check_state(self) -> None:
+        """The state store answers, and which migrations `serve` would still apply (none are applied here)."""
+        settings = self.settings
+        migrations = [m for family in build_families(StudioContext(settings)).in_order() for m in family.migrations]
+
+        def probe() -> tuple[str, list[str]]:
+            store = StateStore(settings.state_database_url, timeout_s=min(settings.state_timeout_s, 10), pool_size=1)
+            try:
+                return store.where, store.pending(migrations)
+            finally:
+                store.close()
+
+        try:
+            where, pending = self.bounded(probe, 30)
+        except Timeout as exc:
+            self.line(False, "state store", f"did not answer ({exc}): check STUDIO_STATE_URL and the server")
+        except Exception as exc:  # doctor reports whatever the backend raised, and goes on
+            self.line(False, "state store", f"{exc}")
+        else:
+            state = f"{len(migrations) - len(pending)} of {len(migrations)} migrations applied"
+            if pending:
+                state += f"; serve applies the rest at start-up: {', '.join(pending)}"
+            self.line(True, "state store", f"{where}: {state}")
 
     def check_chroma(self) -> None:
         settings = self.settings

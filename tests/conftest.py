@@ -25,7 +25,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from tests import helpers
+from tests import helpers, postgres
 from tests.fake_gemini import FakeGemini
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,10 +52,16 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 120
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
+# Under `pytest --state=postgresql`, the PostgreSQL database of the running test (see `state_store`).
+STATE_URL_VARIABLE = "TEST_STATE_URL"
+
+
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a server under test: no real credentials, data in `data_dir`."""
+    """The environment of a server under test: no real credentials, data in `data_dir`, the test's state store."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_", "GEMINI_", "GOOGLE_"))}
     env.update({"STUDIO_DATA_DIR": str(data_dir), "STUDIO_LOG_LEVEL": "WARNING"})
+    if os.environ.get(STATE_URL_VARIABLE):
+        env["STUDIO_STATE_URL"] = os.environ[STATE_URL_VARIABLE]
     env.update(extra)
     return env
 
@@ -129,7 +135,59 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if name.startswith(("GOOGLE_", "GEMINI_", "STUDIO_")):
             monkeypatch.delenv(name)
+    if os.environ.get(STATE_URL_VARIABLE):
+        monkeypatch.setenv("STUDIO_STATE_URL", os.environ[STATE_URL_VARIABLE])
     return monkeypatch
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--state",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="The state store of every server the tests start (postgresql: a throw-away local cluster).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: reads the SQLite file itself; skipped under --state=postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--state") == "postgresql":
+        skip = pytest.mark.skip(reason="reads the SQLite state file itself (run without --state=postgresql)")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[postgres.Cluster]:
+    """A real PostgreSQL server for the session (Debian's binaries, a temporary cluster)."""
+    with postgres.cluster() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def state_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Under --state=postgresql each test gets a new PostgreSQL database, which every server it starts
+    uses (in-process or a subprocess); by default servers keep SQLite in their data directory."""
+    if request.config.getoption("--state") != "postgresql":
+        return "sqlite"
+    cluster: postgres.Cluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.database()
+    monkeypatch.setenv(STATE_URL_VARIABLE, url)
+    monkeypatch.setenv("STUDIO_STATE_URL", url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty state store: each test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    cluster: postgres.Cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.database()
 
 
 @pytest.fixture
