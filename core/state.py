@@ -227,9 +227,7 @@ class Tx:
         if not columns:
             return self.connection.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
         return self.connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(key), set_={c: statement.excluded[c] for c in columns}
-            )
+            statement.on_conflict_do_update(index_elements=list(key), set_={c: statement.excluded[c] for c in columns})
         )
 
 

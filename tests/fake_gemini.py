@@ -782,10 +782,20 @@ class FakeGeminiControl:
 
 
 class FakeGemini(FakeGeminiControl):
-    """The fake in a background thread of this process: `with FakeGemini() as fake: fake.url`."""
+    """The fake in a background thread of this process: `with FakeGemini() as fake: fake.url`.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, embedding_dim: int = 768, default_polls: int = 1):
-        self.state = FakeState(embedding_dim=embedding_dim, default_polls=default_polls)
+    Fakes given one `state` are one API on several ports (each request records its Host header), so a
+    test can tell which of several servers sent each call."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        embedding_dim: int = 768,
+        default_polls: int = 1,
+        state: FakeState | None = None,
+    ):
+        self.state = state or FakeState(embedding_dim=embedding_dim, default_polls=default_polls)
         self._server = _Server((host, port), _Handler)
         self._server.state = self.state
         self._thread: threading.Thread | None = None

@@ -147,7 +147,9 @@ def migrations(app: App) -> list[Migration]:
 
 
 @pytest.mark.sqlite_only
-async def test_a_data_directory_of_the_0_1_0_release_keeps_working(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+async def test_a_data_directory_of_the_0_1_0_release_keeps_working(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     """tests/data/state-0.1.0.sqlite3 was written by the 0.1.0 code (hand-written SQLite SQL): a production
     with an amended brief, two shots, a ledger fact and alias, a stand-in video job, its asset and a
     rejected review. The SQLAlchemy code reads all of it, applies only the migrations added since, and writes."""
@@ -167,8 +169,14 @@ async def test_a_data_directory_of_the_0_1_0_release_keeps_working(tmp_path: Pat
         assert [j["status"] for j in jobs["jobs"]] == ["done"]
         reviews = await call(client, "review_queue", production="legacy-ferry")
         assert [r["status"] for r in reviews["reviews"]] == ["rejected"]
-        await call(client, "continuity_set", production="legacy-ferry", entity="mara quill", kind="character",
-                   attributes={"scarf": "grey"})
+        await call(
+            client,
+            "continuity_set",
+            production="legacy-ferry",
+            entity="mara quill",
+            kind="character",
+            attributes={"scarf": "grey"},
+        )
         after = await call(client, "continuity_get", production="legacy-ferry", entity="Mara Quill")
         assert after["entities"][0]["attributes"] == {"coat": "deep red wool", "scarf": "grey"}
         assert app.context.state.pending(migrations(app)) == []
