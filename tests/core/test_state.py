@@ -4,6 +4,7 @@ error when PostgreSQL is away, and data directories made by the 0.1.0 release.""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import sqlalchemy as sa
 from mcp import Client
 
 from core import AppendOnly, Migration, StateStore, StateUnavailable
-from tests.conftest import free_port
+from tests import postgres
+from tests.conftest import BIN, free_port, server_env
 from tests.helpers import App, build_app, call
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -181,3 +183,45 @@ async def test_a_data_directory_of_the_0_1_0_release_keeps_working(
         assert after["entities"][0]["attributes"] == {"coat": "deep red wool", "scarf": "grey"}
         assert app.context.state.pending(migrations(app)) == []
     app.context.close_state()
+
+
+def _doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "studio-mcp"), "doctor"],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "data", STUDIO_EMBEDDER="gemini", **env),  # no embedder load: not what this tests
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_doctor_checks_postgresql_and_its_migrations(
+    tmp_path: Path, postgres_cluster: postgres.Cluster, clean_env: pytest.MonkeyPatch
+) -> None:
+    url = postgres_cluster.database()
+    before = _doctor(tmp_path, STUDIO_STATE_URL=url)
+    assert "[ok  ] state store: postgresql://" in before.stdout, before.stdout + before.stderr
+    assert "0 of " in before.stdout and "serve applies the rest at start-up: " in before.stdout
+    assert "production-001-core" in before.stdout
+
+    clean_env.setenv("STUDIO_STATE_URL", url)
+    app = build_app(tmp_path / "data")  # the in-process server applies every migration, as serve does
+    app.context.open_state(migrations(app))
+    app.context.close_state()
+    after = _doctor(tmp_path, STUDIO_STATE_URL=url)
+    count = len(migrations(app))
+    assert (
+        "[ok  ] state store: postgresql://" in after.stdout and f"{count} of {count} migrations applied" in after.stdout
+    )
+
+
+def test_doctor_reports_an_unreachable_postgresql_without_its_password(tmp_path: Path) -> None:
+    done = _doctor(
+        tmp_path,
+        STUDIO_STATE_URL=f"postgresql://studio:pw-s3cret@127.0.0.1:{free_port()}/studio",
+        STUDIO_STATE_TIMEOUT_S="2",
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "[FAIL] state store" in out and "did not answer" in out and "pw-s3cret" not in out
