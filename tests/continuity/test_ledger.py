@@ -7,12 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 
 from tests.conftest import RunningServer
 from tests.helpers import build_app, call, error_text, make_production, result_data
 from tools.continuity import FindingIn
+from tools.continuity.schema import continuity_entities
 
 
 async def setup(c: Client, scenes: tuple[str, ...] = ("11", "12")) -> str:
@@ -345,8 +348,56 @@ async def test_aliases_are_stored_append_only_and_shown(tmp_path: Path) -> None:
 
 
 def test_alias_migration_is_new_and_the_first_is_unchanged() -> None:
-    from tools.continuity.ledger import MIGRATIONS
+    from tools.continuity.schema import LEDGER_MIGRATIONS, MIGRATIONS
 
-    ids = [m.id for m in MIGRATIONS]
-    assert ids == ["continuity-001-ledger", "continuity-002-aliases"]
-    assert "continuity_aliases" not in MIGRATIONS[0].sql and "continuity_aliases" in MIGRATIONS[1].sql
+    assert [m.id for m in LEDGER_MIGRATIONS] == ["continuity-001-ledger", "continuity-002-aliases"]
+    assert [m.id for m in MIGRATIONS] == ["continuity-001-ledger", "continuity-002-aliases", "continuity-002-findings"]
+    first, aliases = ([t.name for t in m.tables] for m in LEDGER_MIGRATIONS)
+    assert first == ["continuity_entities", "continuity_facts", "continuity_references"]
+    assert aliases == ["continuity_aliases"]
+
+
+async def test_an_entity_is_one_entity_under_any_case_on_both_engines(
+    state_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL has no NOCASE collation: 'Mara', 'mara' and 'MARA' (also set at the same time) must
+    still be one entity, with its first spelling, and every fact under it."""
+    if state_url.startswith("sqlite"):
+        monkeypatch.delenv("STUDIO_STATE_URL", raising=False)  # SQLite in the data directory
+    else:
+        monkeypatch.setenv("STUDIO_STATE_URL", state_url)
+    app = build_app(tmp_path / "data", "production", "continuity")
+    async with Client(app.server) as c:
+        assert app.context.state.dialect == state_url.split(":", 1)[0]
+        pid = await setup(c)
+        first = await call(
+            c, "continuity_set", production=pid, entity="Mara", kind="character", attributes={"coat": "red"}
+        )
+        assert first["created"] is True
+        again = await call(
+            c, "continuity_set", production=pid, entity="mara", kind="character", attributes={"hat": "none"}
+        )
+        assert again["created"] is False and again["entity"] == "Mara"
+        assert again["state"]["attributes"] == {"coat": "red", "hat": "none"}
+        wrong_kind = await c.call_tool(
+            "continuity_set", {"production": pid, "entity": "MARA", "kind": "prop", "attributes": {"x": "y"}}
+        )
+        assert "'Mara' is already a character" in error_text(wrong_kind)
+
+        async def put(name: str, value: str) -> None:
+            await call(c, "continuity_set", production=pid, entity=name, kind="prop", attributes={"colour": value})
+
+        async with anyio.create_task_group() as tg:
+            for i, name in enumerate(["Lantern", "lantern", "LANTERN", "lanTern"]):
+                tg.start_soon(put, name, f"c{i}")
+        got = await call(c, "continuity_get", production=pid, history=True)
+        names = {e["entity"].lower(): e["entity"] for e in got["entities"]}
+        assert len(got["entities"]) == 2 and names["mara"] == "Mara" and "lantern" in names  # the first set wins
+        lantern = next(h for h in got["history"] if h["entity"].lower() == "lantern")
+        assert len(lantern["facts"]) == 4
+        assert {f["entity"] for f in lantern["facts"]} == {lantern["entity"]}
+        entities = continuity_entities.c
+        stored = app.context.state.rows(
+            sa.select(entities.entity).where(entities.production == pid).order_by(entities.created_at)
+        )
+        assert [r["entity"].lower() for r in stored] == ["mara", "lantern"]

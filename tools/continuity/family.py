@@ -17,7 +17,6 @@ from core import BackgroundTask, ClientRoots, Migration, StudioContext, root_pat
 from core.annotations import APPENDS, CHECKS, READ_ONLY
 from tools.consent import ConsentService
 from tools.continuity.judge import Judge
-from tools.continuity.ledger import MIGRATIONS as LEDGER_MIGRATIONS
 from tools.continuity.ledger import LedgerService
 from tools.continuity.media_check import MediaChecker, MediaCheckResult
 from tools.continuity.models import (
@@ -28,12 +27,10 @@ from tools.continuity.models import (
     PromptCheck,
 )
 from tools.continuity.prompt_check import PromptChecker, TextEmbedder
-from tools.continuity.report import MIGRATIONS as REPORT_MIGRATIONS
 from tools.continuity.report import FindingStore
+from tools.continuity.schema import MIGRATIONS
 from tools.production import ProductionService
 from tools.style import StyleService, make_embedder
-
-MIGRATIONS = [*LEDGER_MIGRATIONS, *REPORT_MIGRATIONS]
 
 REVIEW_PROMPT = """\
 Review the continuity of production {production!r}.

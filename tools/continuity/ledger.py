@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
+import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
-from core import Migration, NotFound, StudioContext, StudioError, Tx, now_iso
+from core import NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity.models import (
     ENTITY_KINDS,
     Alias,
@@ -32,34 +33,9 @@ from tools.continuity.models import (
     Fact,
     Reference,
 )
+from tools.continuity.schema import continuity_aliases, continuity_entities, continuity_facts, continuity_references
 from tools.production import SCENE_NAME, Production, ProductionService, natural_key
 
-MIGRATIONS = [
-    Migration(
-        id="continuity-001-ledger",
-        sql="""
-        CREATE TABLE continuity_entities (
-            production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE, kind TEXT NOT NULL,
-            created_at TEXT NOT NULL, PRIMARY KEY (production, entity));
-        CREATE TABLE continuity_facts (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
-            attribute TEXT NOT NULL, value TEXT NOT NULL, from_scene TEXT, note TEXT, created_at TEXT NOT NULL);
-        CREATE INDEX continuity_facts_entity ON continuity_facts (production, entity);
-        CREATE TABLE continuity_references (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
-            asset TEXT NOT NULL, from_scene TEXT, note TEXT, created_at TEXT NOT NULL);
-        """,
-    ),
-    Migration(
-        id="continuity-002-aliases",
-        sql="""
-        CREATE TABLE continuity_aliases (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,
-            alias TEXT NOT NULL COLLATE NOCASE, note TEXT, created_at TEXT NOT NULL);
-        CREATE INDEX continuity_aliases_entity ON continuity_aliases (production, entity);
-        """,
-    ),
-]
 MAX_NAME = 100
 MAX_VALUE = 500
 MAX_ATTRIBUTES = 50
@@ -200,11 +176,15 @@ class Ledger:
 
 def _load(tx: Tx, production: str) -> Ledger:
     ledger = Ledger(production)
-    for row in tx.execute(
-        "SELECT entity, kind FROM continuity_entities WHERE production = ? ORDER BY created_at", (production,)
+    entities = continuity_entities.c
+    for row in tx.rows(
+        sa.select(entities.entity, entities.kind)
+        .where(entities.production == production)
+        .order_by(entities.created_at, entities.entity)
     ):
         ledger.kinds[row["entity"]] = row["kind"]
-    for row in tx.execute("SELECT * FROM continuity_facts WHERE production = ? ORDER BY seq", (production,)):
+    facts = continuity_facts.c
+    for row in tx.rows(sa.select(continuity_facts).where(facts.production == production).order_by(facts.seq)):
         ledger.facts.append(
             Fact(
                 id=f"f{row['seq']}",
@@ -216,7 +196,8 @@ def _load(tx: Tx, production: str) -> Ledger:
                 created_at=row["created_at"],
             )
         )
-    for row in tx.execute("SELECT * FROM continuity_references WHERE production = ? ORDER BY seq", (production,)):
+    refs = continuity_references.c
+    for row in tx.rows(sa.select(continuity_references).where(refs.production == production).order_by(refs.seq)):
         ledger.references.append(
             Reference(
                 entity=ledger.name(row["entity"]) or row["entity"],
@@ -226,13 +207,28 @@ def _load(tx: Tx, production: str) -> Ledger:
                 created_at=row["created_at"],
             )
         )
-    for row in tx.execute("SELECT * FROM continuity_aliases WHERE production = ? ORDER BY seq", (production,)):
+    aliases = continuity_aliases.c
+    for row in tx.rows(sa.select(continuity_aliases).where(aliases.production == production).order_by(aliases.seq)):
         entity = ledger.name(row["entity"]) or row["entity"]
         ledger.aliases.setdefault(entity, []).append(row["alias"])
         ledger.alias_rows.append(
             Alias(entity=entity, alias=row["alias"], note=row["note"], created_at=row["created_at"])
         )
     return ledger
+
+
+def _stored_entity(tx: Tx, production: str, name: str) -> str | None:
+    """The stored spelling of entity `name`, matched case-insensitively by the database ('Mara' is
+    'mara'); None if there is none. Asked inside the write transaction that then inserts the entity
+    otherwise, so 'Mara' and 'mara' stay one entity on both engines."""
+    entities = continuity_entities.c
+    found: str | None = tx.scalar(
+        sa.select(entities.entity)
+        .where(entities.production == production, sa.func.lower(entities.entity) == name.lower())
+        .order_by(entities.created_at, entities.entity)
+        .limit(1)
+    )
+    return found
 
 
 def _attribute_key(raw: str) -> str:
@@ -292,7 +288,7 @@ class LedgerService:
         return await anyio.to_thread.run_sync(self._load_sync, production.id)
 
     def _load_sync(self, pid: str) -> Ledger:
-        with self._context.state.transaction() as tx:
+        with self._context.state.transaction(read_only=True) as tx:
             return _load(tx, pid)
 
     @staticmethod
@@ -380,7 +376,7 @@ class LedgerService:
     ) -> ContinuitySetResult:
         with nullcontext(tx_in) if tx_in is not None else self._context.state.transaction() as tx:
             ledger = _load(tx, prod.id)
-            existing = ledger.name(name)
+            existing = ledger.name(name) or _stored_entity(tx, prod.id, name)
             if existing is not None and ledger.kinds[existing] != kind:
                 raise StudioError(
                     f"{existing!r} is already a {ledger.kinds[existing]} in production {prod.id!r}; an entity "
@@ -400,8 +396,7 @@ class LedgerService:
             at = now_iso()
             if created:
                 tx.execute(
-                    "INSERT INTO continuity_entities (production, entity, kind, created_at) VALUES (?,?,?,?)",
-                    (prod.id, name, kind, at),
+                    sa.insert(continuity_entities).values(production=prod.id, entity=name, kind=kind, created_at=at)
                 )
                 ledger.kinds[name] = kind
             scene = None
@@ -416,14 +411,22 @@ class LedgerService:
                 # An identical fact at the same scene adds nothing (a retried call stays one fact).
                 if same_scene.get(key) == value and current.get(key, "") == value:
                     continue
-                cur = tx.execute(
-                    "INSERT INTO continuity_facts (production, entity, attribute, value, from_scene, note, created_at)"
-                    " VALUES (?,?,?,?,?,?,?)",
-                    (prod.id, name, key, value, scene, note, at),
+                seq = tx.scalar(
+                    sa.insert(continuity_facts)
+                    .values(
+                        production=prod.id,
+                        entity=name,
+                        attribute=key,
+                        value=value,
+                        from_scene=scene,
+                        note=note,
+                        created_at=at,
+                    )
+                    .returning(continuity_facts.c.seq)
                 )
                 facts.append(
                     Fact(
-                        id=f"f{cur.lastrowid}",
+                        id=f"f{seq}",
                         entity=name,
                         attribute=key,
                         value=value,
@@ -438,9 +441,9 @@ class LedgerService:
                 if (asset, scene) in have_refs:
                     continue
                 tx.execute(
-                    "INSERT INTO continuity_references (production, entity, asset, from_scene, note, "
-                    "created_at) VALUES (?,?,?,?,?,?)",
-                    (prod.id, name, asset, scene, note, at),
+                    sa.insert(continuity_references).values(
+                        production=prod.id, entity=name, asset=asset, from_scene=scene, note=note, created_at=at
+                    )
                 )
                 added_refs.append(Reference(entity=name, asset=asset, from_scene=scene, note=note, created_at=at))
             added_aliases: list[Alias] = []
@@ -450,8 +453,9 @@ class LedgerService:
                     continue  # already known: a retried call adds nothing
                 have_aliases.add(alias.lower())
                 tx.execute(
-                    "INSERT INTO continuity_aliases (production, entity, alias, note, created_at) VALUES (?,?,?,?,?)",
-                    (prod.id, name, alias, note, at),
+                    sa.insert(continuity_aliases).values(
+                        production=prod.id, entity=name, alias=alias, note=note, created_at=at
+                    )
                 )
                 added_aliases.append(Alias(entity=name, alias=alias, note=note, created_at=at))
             state = _load(tx, prod.id).state(name, scene)

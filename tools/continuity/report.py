@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import sqlalchemy as sa
 
-from core import Migration, StateStore, StudioContext, StudioError, Tx
+from core import StateStore, StudioContext, StudioError, Tx
 from core import now_iso as now
 from tools.continuity.models import (
     SEVERITY_ORDER,
@@ -26,21 +27,8 @@ from tools.continuity.models import (
     StoredFinding,
     shot_key,
 )
+from tools.continuity.schema import continuity_findings
 
-MIGRATIONS = [
-    Migration(
-        id="continuity-002-findings",
-        sql="""
-        CREATE TABLE continuity_findings (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, production TEXT NOT NULL, shot TEXT, asset TEXT,
-            source TEXT NOT NULL CHECK (source IN ('preflight', 'media', 'gemini')),
-            severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
-            rule TEXT NOT NULL, entity TEXT, expected TEXT, found TEXT, evidence TEXT, suggestion TEXT, time_s REAL,
-            resolved INTEGER NOT NULL DEFAULT 0, resolved_note TEXT, resolved_at TEXT, created_at TEXT NOT NULL);
-        CREATE INDEX continuity_findings_target ON continuity_findings (production, shot, asset, source);
-        """,
-    ),
-]
 _IDENTITY = ("severity", "rule", "entity", "expected", "found", "time_s")
 
 
@@ -102,7 +90,7 @@ class FindingStore:
         """Open findings of an asset, and of its shot's text (preflight), as a reviewer should see them."""
 
         def read() -> list[StoredFinding]:
-            with self._context.state.transaction() as tx:
+            with self._context.state.transaction(read_only=True) as tx:
                 found = _all(tx, pid)
             return [
                 f
@@ -114,63 +102,76 @@ class FindingStore:
 
     async def report(self, pid: str) -> ContinuityReport:
         def read() -> list[StoredFinding]:
-            with self._context.state.transaction() as tx:
+            with self._context.state.transaction(read_only=True) as tx:
                 return _all(tx, pid)
 
         return build_report(pid, await anyio.to_thread.run_sync(read))
+
+
+def _is(column: sa.Column[Any], value: str | None) -> sa.ColumnElement[bool]:
+    """`column` equals `value`, where None matches NULL (SQL's `=` never does)."""
+    return column.is_(None) if value is None else column == value
 
 
 def _record(
     state: StateStore, pid: str, items: list[FindingIn], source: str, shot: str | None, asset: str | None
 ) -> list[StoredFinding]:
     at = now()
+    findings = continuity_findings.c
+    target = sa.and_(
+        findings.production == pid,
+        findings.source == source,
+        _is(findings.shot, shot),
+        _is(findings.asset, asset),
+        findings.resolved == 0,
+    )
     with state.transaction() as tx:
-        where = "production = ? AND source = ? AND shot IS ? AND asset IS ?"
-        args = (pid, source, shot, asset)
-        open_rows = tx.execute(f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0", args).fetchall()
-        open_by_key = {_identity(r): r for r in open_rows}
+        open_rows = tx.rows(sa.select(continuity_findings).where(target).order_by(findings.id))
+        open_by_key: dict[tuple[Any, ...], int] = {_identity(r): r["id"] for r in open_rows}
         keep: set[int] = set()
         for item in items:
-            data = item.model_dump()
-            key = _identity(data)
+            key = _identity(item.model_dump())
             if key in open_by_key:
-                keep.add(open_by_key[key]["id"])
+                keep.add(open_by_key[key])
                 continue
-            cur = tx.execute(
-                "INSERT INTO continuity_findings (production, shot, asset, source, severity, rule, entity, expected, "
-                "found, evidence, suggestion, time_s, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    pid,
-                    shot,
-                    asset,
-                    source,
-                    item.severity,
-                    item.rule,
-                    item.entity,
-                    item.expected,
-                    item.found,
-                    item.evidence,
-                    item.suggestion,
-                    item.time_s,
-                    at,
-                ),
+            new_id = int(
+                tx.scalar(
+                    sa.insert(continuity_findings)
+                    .values(
+                        production=pid,
+                        shot=shot,
+                        asset=asset,
+                        source=source,
+                        severity=item.severity,
+                        rule=item.rule,
+                        entity=item.entity,
+                        expected=item.expected,
+                        found=item.found,
+                        evidence=item.evidence,
+                        suggestion=item.suggestion,
+                        time_s=item.time_s,
+                        created_at=at,
+                    )
+                    .returning(findings.id)
+                )
             )
-            keep.add(int(cur.lastrowid or 0))
-            open_by_key[key] = {"id": cur.lastrowid}
+            keep.add(new_id)
+            open_by_key[key] = new_id
         for row in open_rows:
             if row["id"] not in keep:
                 tx.execute(
-                    "UPDATE continuity_findings SET resolved = 1, resolved_note = ?, resolved_at = ? WHERE id = ?",
-                    ("not found by a later check", at, row["id"]),
+                    sa.update(continuity_findings)
+                    .where(findings.id == row["id"])
+                    .values(resolved=1, resolved_note="not found by a later check", resolved_at=at)
                 )
-        rows = tx.execute(
-            f"SELECT * FROM continuity_findings WHERE {where} AND resolved = 0 ORDER BY id", args
-        ).fetchall()
+        rows = tx.rows(sa.select(continuity_findings).where(target).order_by(findings.id))
     return [_stored(r) for r in rows]
 
 
 def _all(tx: Tx, pid: str) -> list[StoredFinding]:
-    return [_stored(r) for r in tx.execute("SELECT * FROM continuity_findings WHERE production = ?", (pid,))]
+    findings = continuity_findings.c
+    rows = tx.rows(sa.select(continuity_findings).where(findings.production == pid).order_by(findings.id))
+    return [_stored(r) for r in rows]
 
 
 def build_report(pid: str, findings: list[StoredFinding]) -> ContinuityReport:
