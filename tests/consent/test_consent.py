@@ -3,12 +3,12 @@ guard refusing paid generation before the fake API receives anything."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 
 from tests.fake_gemini import FakeGemini
@@ -71,8 +71,16 @@ async def test_consent_is_recorded_amended_and_withdrawn_with_its_history(tmp_pa
         after = await call(client, "performer_get", performer="Ada Obi")
         assert len(after["history"]) == 2
 
-    with sqlite3.connect(tmp_path / "data" / "state.sqlite3") as db, pytest.raises(sqlite3.IntegrityError):
-        db.execute("DELETE FROM consents")
+        # The database itself refuses to rewrite the history (on SQLite and PostgreSQL alike).
+        for sql in ("DELETE FROM consents", "UPDATE consents SET likeness = 1"):
+
+            def run(sql: str = sql) -> None:
+                with app.context.state.transaction() as tx:
+                    tx.execute(sa.text(sql))
+
+            with pytest.raises(sa.exc.IntegrityError, match="append-only"):
+                await anyio.to_thread.run_sync(run)
+        assert len((await call(client, "performer_get", performer="Ada Obi"))["history"]) == 2
 
 
 async def test_generation_is_refused_before_any_request_until_consent_covers_it(

@@ -1,72 +1,98 @@
-"""The consent family's tables. Consent records and refusals are append-only (triggers enforce it):
-the current consent of a performer is their latest record, and the history says who recorded what, when."""
+"""The consent family's tables, declared with SQLAlchemy Core (one schema for SQLite and PostgreSQL).
+
+Consent records and refusals are append-only (triggers enforce it): the current consent of a
+performer is their latest record, and the history says who recorded what, when."""
 
 from __future__ import annotations
 
-from core import Migration
+import sqlalchemy as sa
+
+import tools.production.schema  # noqa: F401  (productions and assets, which these tables reference)
+from core import METADATA, AppendOnly, Migration
+
+performers = sa.Table(
+    "performers",
+    METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
+
+performer_names = sa.Table(
+    "performer_names",
+    METADATA,
+    sa.Column("name_key", sa.Text, primary_key=True),
+    sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+)
+
+performer_references = sa.Table(
+    "performer_references",
+    METADATA,
+    sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), primary_key=True),
+    sa.Column("asset", sa.Text, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("added_at", sa.Text, nullable=False),
+    sa.Index("performer_references_by_sha", "sha256"),
+)
+
+performer_roles = sa.Table(
+    "performer_roles",
+    METADATA,
+    sa.Column("production", sa.Text, sa.ForeignKey("productions.id"), primary_key=True),
+    sa.Column("character_key", sa.Text, primary_key=True),
+    sa.Column("character", sa.Text, nullable=False),
+    sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
+    sa.Column("added_at", sa.Text, nullable=False),
+)
+
+consents = sa.Table(
+    "consents",
+    METADATA,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
+    sa.Column("action", sa.Text, sa.CheckConstraint("action IN ('grant', 'withdraw')"), nullable=False),
+    sa.Column("likeness", sa.Integer, sa.CheckConstraint("likeness IN (0, 1)"), nullable=False),
+    sa.Column("voice", sa.Integer, sa.CheckConstraint("voice IN (0, 1)"), nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("expires", sa.Text),
+    sa.Column("document", sa.Text),
+    sa.Column("recorded_by", sa.Text),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.Index("consents_by_performer", "performer", "seq"),
+    sqlite_autoincrement=True,
+)
+
+consent_refusals = sa.Table(
+    "consent_refusals",
+    METADATA,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("production", sa.Text, sa.ForeignKey("productions.id"), nullable=False),
+    sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
+    sa.Column("tool", sa.Text, nullable=False),
+    sa.Column("shot", sa.Text),
+    sa.Column("missing", sa.Text, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Index("consent_refusals_by_production", "production", "seq"),
+    sqlite_autoincrement=True,
+)
 
 MIGRATIONS = [
     Migration(
         id="consent-001-core",
-        sql="""
-CREATE TABLE performers (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created_by TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE performer_names (
-    name_key TEXT PRIMARY KEY,
-    performer TEXT NOT NULL REFERENCES performers(id),
-    name TEXT NOT NULL
-);
-CREATE TABLE performer_references (
-    performer TEXT NOT NULL REFERENCES performers(id),
-    asset TEXT NOT NULL REFERENCES assets(id),
-    sha256 TEXT NOT NULL,
-    added_at TEXT NOT NULL,
-    PRIMARY KEY (performer, asset)
-);
-CREATE INDEX performer_references_by_sha ON performer_references (sha256);
-CREATE TABLE performer_roles (
-    production TEXT NOT NULL REFERENCES productions(id),
-    character_key TEXT NOT NULL,
-    character TEXT NOT NULL,
-    performer TEXT NOT NULL REFERENCES performers(id),
-    added_at TEXT NOT NULL,
-    PRIMARY KEY (production, character_key)
-);
-CREATE TABLE consents (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    performer TEXT NOT NULL REFERENCES performers(id),
-    action TEXT NOT NULL CHECK (action IN ('grant', 'withdraw')),
-    likeness INTEGER NOT NULL CHECK (likeness IN (0, 1)),
-    voice INTEGER NOT NULL CHECK (voice IN (0, 1)),
-    scope TEXT NOT NULL,
-    expires TEXT,
-    document TEXT,
-    recorded_by TEXT,
-    recorded_at TEXT NOT NULL
-);
-CREATE INDEX consents_by_performer ON consents (performer, seq);
-CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
-BEGIN SELECT RAISE(ABORT, 'consent records are append-only: record a new one to amend or withdraw'); END;
-CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
-BEGIN SELECT RAISE(ABORT, 'consent records are append-only: they cannot be deleted'); END;
-CREATE TABLE consent_refusals (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    production TEXT NOT NULL REFERENCES productions(id),
-    performer TEXT NOT NULL REFERENCES performers(id),
-    tool TEXT NOT NULL,
-    shot TEXT,
-    missing TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX consent_refusals_by_production ON consent_refusals (production, seq);
-CREATE TRIGGER consent_refusals_no_update BEFORE UPDATE ON consent_refusals
-BEGIN SELECT RAISE(ABORT, 'the refusal log is append-only'); END;
-CREATE TRIGGER consent_refusals_no_delete BEFORE DELETE ON consent_refusals
-BEGIN SELECT RAISE(ABORT, 'the refusal log is append-only'); END;
-""",
+        tables=(performers, performer_names, performer_references, performer_roles, consents, consent_refusals),
+        append_only=(
+            AppendOnly(
+                table=consents,
+                on_update="consent records are append-only: record a new one to amend or withdraw",
+                on_delete="consent records are append-only: they cannot be deleted",
+            ),
+            AppendOnly(
+                table=consent_refusals,
+                on_update="the refusal log is append-only",
+                on_delete="the refusal log is append-only",
+            ),
+        ),
     )
 ]

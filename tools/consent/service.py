@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
 from core import NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.consent.models import (
     Appearance,
@@ -24,6 +27,14 @@ from tools.consent.models import (
     Performer,
     Refusal,
     Role,
+)
+from tools.consent.schema import (
+    consent_refusals,
+    consents,
+    performer_names,
+    performer_references,
+    performer_roles,
+    performers,
 )
 from tools.production import Production, ProductionService, Shot
 
@@ -66,10 +77,7 @@ class ConsentService:
         grant = self._grant(likeness, voice, scope, expires, document) if (likeness or voice) else None
         with self._context.state.transaction() as tx:
             pid = "pf_" + uuid.uuid4().hex[:12]
-            tx.execute(
-                "INSERT INTO performers (id, name, created_by, created_at) VALUES (?, ?, ?, ?)",
-                (pid, display, recorded_by, now_iso()),
-            )
+            tx.execute(sa.insert(performers).values(id=pid, name=display, created_by=recorded_by, created_at=now_iso()))
             for label in dict.fromkeys([display, *alias_names]):
                 self._add_name(tx, pid, label)
             self._add_references(tx, pid, refs)
@@ -113,19 +121,27 @@ class ConsentService:
         with self._context.state.transaction() as tx:
             pid = self._resolve(tx, performer)
             prod = self._productions.resolve(production, tx)
-            taken = tx.execute(
-                "SELECT performer FROM performer_roles WHERE production = ? AND character_key = ?",
-                (prod, role.lower()),
-            ).fetchone()
+            taken = tx.row(
+                sa.select(performer_roles.c.performer).where(
+                    performer_roles.c.production == prod, performer_roles.c.character_key == role.lower()
+                )
+            )
             if taken is not None and taken["performer"] != pid:
                 raise StudioError(
                     f"{role!r} in production {prod!r} is already played by performer {taken['performer']!r}: "
                     "one performer per character."
                 )
-            tx.execute(
-                "INSERT OR IGNORE INTO performer_roles (production, character_key, character, performer, added_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (prod, role.lower(), role, pid, now_iso()),
+            tx.upsert(
+                performer_roles,
+                {
+                    "production": prod,
+                    "character_key": role.lower(),
+                    "character": role,
+                    "performer": pid,
+                    "added_at": now_iso(),
+                },
+                key=["production", "character_key"],
+                update=[],
             )
             self._add_references(tx, pid, refs)
             self._productions.record_event(
@@ -164,9 +180,14 @@ class ConsentService:
                     name = self._performer_name(tx, pid)
                     missing.append((pid, name, f"{gap} ({why})"))
                     tx.execute(
-                        "INSERT INTO consent_refusals (production, performer, tool, shot, missing, at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (production.id, pid, tool, shot.ref if shot else None, gap, now_iso()),
+                        sa.insert(consent_refusals).values(
+                            production=production.id,
+                            performer=pid,
+                            tool=tool,
+                            shot=shot.ref if shot else None,
+                            missing=gap,
+                            at=now_iso(),
+                        )
                     )
                     self._productions.record_event(
                         production.id,
@@ -190,22 +211,26 @@ class ConsentService:
         """Every performer with reference images, and whether their consent covers likeness in `pid`:
         the media check compares faces in a take with these."""
         with self._context.state.transaction() as tx:
-            rows = tx.execute("SELECT DISTINCT performer FROM performer_references").fetchall()
+            ids = tx.scalars(sa.select(performer_references.c.performer).distinct())
             out = []
-            for row in rows:
-                performer = self._performer(tx, row["performer"])
+            for found in ids:
+                performer = self._performer(tx, found)
                 out.append((performer, not _gap(performer.consent, pid, audio=False)))
             return out
 
     def report(self, production: str) -> ConsentReport:
         with self._context.state.transaction() as tx:
             prod = self._productions.resolve(production, tx)
-            cast = tx.execute(
-                "SELECT performer, character FROM performer_roles WHERE production = ? ORDER BY character", (prod,)
-            ).fetchall()
-            refusals = tx.execute(
-                "SELECT * FROM consent_refusals WHERE production = ? ORDER BY seq", (prod,)
-            ).fetchall()
+            cast = tx.rows(
+                sa.select(performer_roles.c.performer, performer_roles.c.character)
+                .where(performer_roles.c.production == prod)
+                .order_by(performer_roles.c.character)
+            )
+            refusals = tx.rows(
+                sa.select(consent_refusals)
+                .where(consent_refusals.c.production == prod)
+                .order_by(consent_refusals.c.seq)
+            )
             ids = list(dict.fromkeys([*(r["performer"] for r in cast), *(r["performer"] for r in refusals)]))
             appearances = []
             for pid in ids:
@@ -236,18 +261,22 @@ class ConsentService:
     ) -> dict[str, str]:
         """Performer id -> why the request involves them."""
         found: dict[str, str] = {}
-        for row in tx.execute("SELECT performer, name FROM performer_names").fetchall():
+        for row in tx.rows(sa.select(performer_names.c.performer, performer_names.c.name)):
             if _mentions(text, row["name"]):
                 found.setdefault(row["performer"], f"the request names {row['name']!r}")
         in_shot = {c.lower() for c in (shot.characters if shot else [])}
-        for row in tx.execute(
-            "SELECT performer, character FROM performer_roles WHERE production = ?", (production,)
-        ).fetchall():
+        for row in tx.rows(
+            sa.select(performer_roles.c.performer, performer_roles.c.character).where(
+                performer_roles.c.production == production
+            )
+        ):
             if row["character"].lower() in in_shot or _mentions(text, row["character"]):
                 found.setdefault(row["performer"], f"they play {row['character']!r}")
         for sha in dict.fromkeys(reference_sha256):
-            for row in tx.execute("SELECT performer FROM performer_references WHERE sha256 = ?", (sha,)).fetchall():
-                found.setdefault(row["performer"], "the request uses their reference image")
+            for performer in tx.scalars(
+                sa.select(performer_references.c.performer).where(performer_references.c.sha256 == sha)
+            ):
+                found.setdefault(performer, "the request uses their reference image")
         return found
 
     def _grant(
@@ -275,30 +304,31 @@ class ConsentService:
 
     def _record(self, tx: Tx, pid: str, action: str, grant: dict[str, Any], recorded_by: str | None) -> None:
         tx.execute(
-            "INSERT INTO consents (performer, action, likeness, voice, scope, expires, document, recorded_by, "
-            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                pid,
-                action,
-                int(grant["likeness"]),
-                int(grant["voice"]),
-                json.dumps(grant["scope"]),
-                grant["expires"],
-                grant["document"],
-                _optional(recorded_by, "recorded_by", MAX_NAME),
-                now_iso(),
-            ),
+            sa.insert(consents).values(
+                performer=pid,
+                action=action,
+                likeness=int(grant["likeness"]),
+                voice=int(grant["voice"]),
+                scope=json.dumps(grant["scope"]),
+                expires=grant["expires"],
+                document=grant["document"],
+                recorded_by=_optional(recorded_by, "recorded_by", MAX_NAME),
+                recorded_at=now_iso(),
+            )
         )
         # Each production the performer is cast in shows the change in its own event log (production_get).
-        for role in tx.execute("SELECT DISTINCT production FROM performer_roles WHERE performer = ?", (pid,)):
+        cast_in = tx.scalars(
+            sa.select(performer_roles.c.production).distinct().where(performer_roles.c.performer == pid)
+        )
+        for production in cast_in:
             self._productions.record_event(
-                role["production"],
+                production,
                 "performer_consent",
                 {"performer": pid, "action": action},
                 detail={
                     "performer": pid,
                     "action": action,
-                    "covers_this_production": not _gap(self._current(tx, pid), role["production"], audio=False),
+                    "covers_this_production": not _gap(self._current(tx, pid), production, audio=False),
                     "document": grant["document"],
                 },
                 actor=recorded_by,
@@ -306,7 +336,7 @@ class ConsentService:
             )
 
     def _add_name(self, tx: Tx, pid: str, label: str) -> None:
-        taken = tx.execute("SELECT performer FROM performer_names WHERE name_key = ?", (label.lower(),)).fetchone()
+        taken = tx.row(sa.select(performer_names.c.performer).where(performer_names.c.name_key == label.lower()))
         if taken is not None:
             if taken["performer"] == pid:
                 return
@@ -314,9 +344,7 @@ class ConsentService:
                 f"The name {label!r} already belongs to performer {taken['performer']!r}: names and aliases "
                 "must be unique (performer_get shows who it is)."
             )
-        tx.execute(
-            "INSERT INTO performer_names (name_key, performer, name) VALUES (?, ?, ?)", (label.lower(), pid, label)
-        )
+        tx.execute(sa.insert(performer_names).values(name_key=label.lower(), performer=pid, name=label))
 
     def _reference_assets(self, references: Sequence[str]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -329,48 +357,57 @@ class ConsentService:
 
     def _add_references(self, tx: Tx, pid: str, refs: list[tuple[str, str]]) -> None:
         for asset, sha in refs:
-            tx.execute(
-                "INSERT OR IGNORE INTO performer_references (performer, asset, sha256, added_at) VALUES (?, ?, ?, ?)",
-                (pid, asset, sha, now_iso()),
+            tx.upsert(
+                performer_references,
+                {"performer": pid, "asset": asset, "sha256": sha, "added_at": now_iso()},
+                key=["performer", "asset"],
+                update=[],
             )
 
     def _resolve(self, tx: Tx, performer: str) -> str:
         key = (performer or "").strip()
-        row = tx.execute(
-            "SELECT id FROM performers WHERE id = ? UNION SELECT performer FROM performer_names WHERE name_key = ?",
-            (key, key.lower()),
-        ).fetchone()
-        if row is not None:
-            return str(row[0])
-        known = [r["name"] for r in tx.execute("SELECT name FROM performers ORDER BY created_at DESC LIMIT 10")]
+        found = tx.scalar(
+            sa.union(
+                sa.select(performers.c.id).where(performers.c.id == key),
+                sa.select(performer_names.c.performer).where(performer_names.c.name_key == key.lower()),
+            )
+        )
+        if found is not None:
+            return str(found)
+        known = tx.scalars(sa.select(performers.c.name).order_by(performers.c.created_at.desc()).limit(10))
         have = f"registered performers include {', '.join(known)}" if known else "no performer is registered yet"
         raise NotFound(f"No performer {performer[:80]!r}: {have}. Register one with performer_register.")
 
     def _current(self, tx: Tx, pid: str) -> ConsentRecord | None:
-        row = tx.execute("SELECT * FROM consents WHERE performer = ? ORDER BY seq DESC LIMIT 1", (pid,)).fetchone()
+        row = tx.row(sa.select(consents).where(consents.c.performer == pid).order_by(consents.c.seq.desc()).limit(1))
         return _record_of(row) if row is not None else None
 
     def _performer_name(self, tx: Tx, pid: str) -> str:
-        return str(tx.execute("SELECT name FROM performers WHERE id = ?", (pid,)).fetchone()["name"])
+        return str(tx.scalar(sa.select(performers.c.name).where(performers.c.id == pid)))
 
     def _performer(self, tx: Tx, pid: str) -> Performer:
-        row = tx.execute("SELECT * FROM performers WHERE id = ?", (pid,)).fetchone()
-        names = [r["name"] for r in tx.execute("SELECT name FROM performer_names WHERE performer = ?", (pid,))]
-        history = [_record_of(r) for r in tx.execute("SELECT * FROM consents WHERE performer = ? ORDER BY seq", (pid,))]
+        row = tx.row(sa.select(performers).where(performers.c.id == pid))
+        assert row is not None
+        names = tx.scalars(sa.select(performer_names.c.name).where(performer_names.c.performer == pid))
+        history = [
+            _record_of(r)
+            for r in tx.rows(sa.select(consents).where(consents.c.performer == pid).order_by(consents.c.seq))
+        ]
         return Performer(
             id=pid,
             name=row["name"],
             aliases=sorted(n for n in names if n != row["name"]),
-            references=[
-                r["asset"]
-                for r in tx.execute(
-                    "SELECT asset FROM performer_references WHERE performer = ? ORDER BY added_at", (pid,)
-                )
-            ],
+            references=tx.scalars(
+                sa.select(performer_references.c.asset)
+                .where(performer_references.c.performer == pid)
+                .order_by(performer_references.c.added_at)
+            ),
             roles=[
                 Role(production=r["production"], character=r["character"])
-                for r in tx.execute(
-                    "SELECT production, character FROM performer_roles WHERE performer = ? ORDER BY production", (pid,)
+                for r in tx.rows(
+                    sa.select(performer_roles.c.production, performer_roles.c.character)
+                    .where(performer_roles.c.performer == pid)
+                    .order_by(performer_roles.c.production)
                 )
             ],
             consent=history[-1] if history else None,
@@ -435,7 +472,7 @@ def _expiry(value: str | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _record_of(row: Any) -> ConsentRecord:
+def _record_of(row: RowMapping) -> ConsentRecord:
     return ConsentRecord(
         seq=row["seq"],
         action=row["action"],
