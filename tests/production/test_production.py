@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sqlite3
 import struct
 import zlib
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import BlobResourceContents, ReadResourceResult, ResourceLink, TextResourceContents
@@ -247,9 +247,9 @@ async def test_brief_versions_and_events_cannot_be_rewritten_in_sql(tmp_path: Pa
 
             def run(sql: str = sql) -> None:
                 with app.context.state.transaction() as tx:
-                    tx.execute(sql)
+                    tx.execute(sa.text(sql))
 
-            with pytest.raises(sqlite3.IntegrityError, match=r"immutable|append-only"):
+            with pytest.raises(sa.exc.IntegrityError, match=r"immutable|append-only"):
                 await in_thread(run)
         state = await get(client, "lantern-ferry")
         assert state["brief"]["tone"] == BRIEF["tone"] and len(state["events"]) == 1

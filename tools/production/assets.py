@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from mcp.types import ResourceLink
 
 from core import NotFound, Tx, confine, display
@@ -20,6 +21,7 @@ from tools.production import media
 from tools.production.base import ServiceBase
 from tools.production.errors import InvalidInput
 from tools.production.models import Asset, parse_shot_ref
+from tools.production.schema import assets, shots
 
 ASSET_URI = "studio://assets/{asset}"
 
@@ -99,8 +101,8 @@ class AssetStore(ServiceBase):
         key = (asset or "").strip()
         if key.startswith("studio://assets/"):
             key = key.removeprefix("studio://assets/")
-        with self._tx(tx) as t:
-            row = t.execute("SELECT * FROM assets WHERE id = ?", (key,)).fetchone()
+        with self._tx(tx, read_only=True) as t:
+            row = t.row(sa.select(assets).where(assets.c.id == key))
         if row is None:
             form = (
                 ""
@@ -124,15 +126,10 @@ class AssetStore(ServiceBase):
         return path
 
     def assets(self, pid: str, shot: str | None = None) -> list[Asset]:
-        with self._read() as tx:
-            if shot is None:
-                rows = tx.execute("SELECT * FROM assets WHERE production = ? ORDER BY created_at, id", (pid,))
-            else:
-                rows = tx.execute(
-                    "SELECT * FROM assets WHERE production = ? AND shot = ? ORDER BY created_at, id",
-                    (pid, shot),
-                )
-            return [self._asset_from_row(r) for r in rows.fetchall()]
+        query = sa.select(assets).where(assets.c.production == pid).order_by(assets.c.created_at, assets.c.id)
+        if shot is not None:
+            query = query.where(assets.c.shot == shot)
+        return [self._asset_from_row(r) for r in self.state.rows(query)]
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -150,10 +147,12 @@ class AssetStore(ServiceBase):
                     scene, number = parse_shot_ref(shot)
                 except ValueError as exc:
                     raise InvalidInput(str(exc)) from None
-                if not tx.execute(
-                    "SELECT 1 FROM shots WHERE production = ? AND scene = ? AND number = ?",
-                    (pid, scene, number),
-                ).fetchone():
+                found = tx.row(
+                    sa.select(shots.c.number).where(
+                        shots.c.production == pid, shots.c.scene == scene, shots.c.number == number
+                    )
+                )
+                if found is None:
                     raise NotFound(f"No shot {shot!r} in production {pid!r}: save it with shots_save first.")
             if parent is not None:
                 self.asset(parent, tx=tx)
@@ -173,23 +172,20 @@ class AssetStore(ServiceBase):
         aid = asset_id(pid, sha)
         relative = path.relative_to(self._context.settings.data_dir)
         with self.state.transaction() as tx:
-            tx.execute(
-                "INSERT INTO assets (id, production, shot, kind, mime_type, sha256, bytes, path, provenance, "
-                "parent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (
-                    aid,
-                    pid,
-                    shot,
-                    kind,
-                    mime_type,
-                    sha,
-                    size,
-                    str(relative),
-                    json.dumps(provenance),
-                    parent,
-                    now(),
-                ),
-            )
+            values = {
+                "id": aid,
+                "production": pid,
+                "shot": shot,
+                "kind": kind,
+                "mime_type": mime_type,
+                "sha256": sha,
+                "bytes": size,
+                "path": str(relative),
+                "provenance": json.dumps(provenance),
+                "parent": parent,
+                "created_at": now(),
+            }
+            tx.upsert(assets, values, key=["id"], update=[])  # the same bytes again: the existing asset
             return self.asset(aid, tx=tx)
 
     def _asset_from_row(self, row: Any) -> Asset:

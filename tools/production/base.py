@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import sqlalchemy as sa
+
 from core import NotFound, StateStore, StudioContext, Tx
 from tools.production import validate
+from tools.production.schema import productions
 
 
 def digest(inputs: dict[str, Any]) -> str:
@@ -29,28 +32,32 @@ class ServiceBase:
     def state(self) -> StateStore:
         return self._context.state
 
-    def _tx(self, tx: Tx | None) -> AbstractContextManager[Tx]:
-        """The caller's transaction when it passes one, else a new one."""
-        return nullcontext(tx) if tx is not None else self.state.transaction()
+    def _tx(self, tx: Tx | None, *, read_only: bool = False) -> AbstractContextManager[Tx]:
+        """The caller's transaction when it passes one, else a new one (`read_only`: for pure reads)."""
+        return nullcontext(tx) if tx is not None else self.state.transaction(read_only=read_only)
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
         # A transaction gives a consistent snapshot across the several reads of one answer.
-        with self.state.transaction() as tx:
+        with self.state.transaction(read_only=True) as tx:
             yield tx
 
     def resolve(self, production: str, tx: Tx | None = None) -> str:
         """The id of a production given its id or its name; NotFound lists some known ids."""
         key = (production or "").strip()
-        with self._tx(tx) as t:
+        with self._tx(tx, read_only=True) as t:
             for candidate in dict.fromkeys([key, validate.slugify(key)]):
-                if candidate and t.execute("SELECT 1 FROM productions WHERE id = ?", (candidate,)).fetchone():
+                if candidate and t.row(sa.select(productions.c.id).where(productions.c.id == candidate)) is not None:
                     return candidate
             # By its display name too: ids made by an earlier slug rule stay reachable by name.
-            named = t.execute("SELECT id FROM productions WHERE lower(name) = lower(?)", (key,)).fetchone()
+            named = t.scalar(
+                sa.select(productions.c.id)
+                .where(sa.func.lower(productions.c.name) == sa.func.lower(key))
+                .order_by(productions.c.created_at, productions.c.id)
+            )
             if named is not None:
-                return str(named["id"])
-            known = [row["id"] for row in t.execute("SELECT id FROM productions ORDER BY created_at DESC LIMIT 6")]
+                return str(named)
+            known = t.scalars(sa.select(productions.c.id).order_by(productions.c.created_at.desc()).limit(6))
         if not known:
             raise NotFound(
                 f"No production {production!r}: there are no productions yet; create one with production_create."

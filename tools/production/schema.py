@@ -85,9 +85,7 @@ spend_entries = sa.Table(
     sa.Column("production", sa.Text, sa.ForeignKey("productions.id"), nullable=False),
     sa.Column("estimate_usd", sa.Float, sa.CheckConstraint("estimate_usd >= 0"), nullable=False),
     sa.Column("actual_usd", sa.Float, sa.CheckConstraint("actual_usd IS NULL OR actual_usd >= 0")),
-    sa.Column(
-        "status", sa.Text, sa.CheckConstraint("status IN ('committed', 'spent', 'released')"), nullable=False
-    ),
+    sa.Column("status", sa.Text, sa.CheckConstraint("status IN ('committed', 'spent', 'released')"), nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
     sa.Index("spend_entries_by_production", "production", "status"),
 )

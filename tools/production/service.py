@@ -1,6 +1,6 @@
 """Productions, append-only briefs, shots and the event log.
 
-Every method is synchronous (SQLite): call it from a worker thread. Each change happens in one
+Every method is synchronous (the state store): call it from a worker thread. Each change happens in one
 transaction together with its event row, so a failure leaves neither half a change nor an event
 claiming one. Methods that other families call inside their own transaction take `tx=`.
 Assets and spend live in `assets.py` and `spend.py`; this class exposes them too, so other
@@ -13,6 +13,9 @@ import json
 import logging
 from collections.abc import Sequence
 from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 
 from core import StudioError, Tx
 from core import now_iso as now
@@ -35,6 +38,7 @@ from tools.production.models import (
     shot_ref,
 )
 from tools.production.pipeline import pipeline_report
+from tools.production.schema import brief_versions, production_events, productions, shot_traces, shots
 from tools.production.spend import SpendLedger
 from tools.style import check_kit_name
 
@@ -80,20 +84,25 @@ class ProductionService(AssetStore, SpendLedger):
         budget = validate.budget(budget_usd)
         at = now()
         with self.state.transaction() as tx:
-            existing = tx.execute("SELECT name FROM productions WHERE id = ?", (pid,)).fetchone()
-            if existing:
+            existing = tx.scalar(sa.select(productions.c.name).where(productions.c.id == pid))
+            if existing is not None:
                 raise Conflict(
-                    f"A production with id {pid!r} already exists (named {existing['name']!r}): use it "
+                    f"A production with id {pid!r} already exists (named {existing!r}): use it "
                     "(production_get, brief_amend) or choose a different name."
                 )
+            tx.execute(sa.insert(productions).values(id=pid, name=display, kit=kit, created_at=at))
             tx.execute(
-                "INSERT INTO productions (id, name, kit, created_at) VALUES (?, ?, ?, ?)",
-                (pid, display, kit, at),
-            )
-            tx.execute(
-                "INSERT INTO brief_versions (production, version, logline, tone, must, must_not, budget_usd, "
-                "note, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, NULL, ?)",
-                (pid, logline, tone, json.dumps(must_items), json.dumps(must_not_items), budget, at),
+                sa.insert(brief_versions).values(
+                    production=pid,
+                    version=1,
+                    logline=logline,
+                    tone=tone,
+                    must=json.dumps(must_items),
+                    must_not=json.dumps(must_not_items),
+                    budget_usd=budget,
+                    note=None,
+                    created_at=at,
+                )
             )
             self.record_event(pid, "production_create", inputs, detail={"brief_version": 1}, actor=actor, tx=tx)
         return self.get(pid).model_copy(update={"warnings": list(warnings)})
@@ -134,19 +143,17 @@ class ProductionService(AssetStore, SpendLedger):
             validate.no_contradiction(new_must, new_must_not)
             version = latest.version + 1
             t.execute(
-                "INSERT INTO brief_versions (production, version, logline, tone, must, must_not, budget_usd, "
-                "note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pid,
-                    version,
-                    latest.logline,
-                    latest.tone,
-                    json.dumps(new_must),
-                    json.dumps(new_must_not),
-                    latest.budget_usd if budget is None else budget,
-                    note_text,
-                    now(),
-                ),
+                sa.insert(brief_versions).values(
+                    production=pid,
+                    version=version,
+                    logline=latest.logline,
+                    tone=latest.tone,
+                    must=json.dumps(new_must),
+                    must_not=json.dumps(new_must_not),
+                    budget_usd=latest.budget_usd if budget is None else budget,
+                    note=note_text,
+                    created_at=now(),
+                )
             )
             detail = {
                 "brief_version": version,
@@ -163,7 +170,8 @@ class ProductionService(AssetStore, SpendLedger):
             return self._production(tx, self.resolve(production, tx))
 
     def _production(self, tx: Tx, pid: str) -> Production:
-        row = tx.execute("SELECT * FROM productions WHERE id = ?", (pid,)).fetchone()
+        row = tx.row(sa.select(productions).where(productions.c.id == pid))
+        assert row is not None  # `pid` was resolved
         briefs = self._briefs(tx, pid)
         scenes: dict[str, list[Shot]] = {}
         for shot in self._shots(tx, pid, None):
@@ -183,7 +191,9 @@ class ProductionService(AssetStore, SpendLedger):
         )
 
     def _briefs(self, tx: Tx, pid: str) -> list[BriefVersion]:
-        rows = tx.execute("SELECT * FROM brief_versions WHERE production = ? ORDER BY version", (pid,)).fetchall()
+        rows = tx.rows(
+            sa.select(brief_versions).where(brief_versions.c.production == pid).order_by(brief_versions.c.version)
+        )
         return [
             BriefVersion(
                 version=r["version"],
@@ -240,18 +250,24 @@ class ProductionService(AssetStore, SpendLedger):
                     unchanged.append(ref)
                     continue
                 (changed if before is not None else added).append(ref)
-                tx.execute(
-                    "INSERT INTO shots (production, scene, number, spec, status, source, updated_at) "
-                    "VALUES (?, ?, ?, ?, 'planned', ?, ?) ON CONFLICT (production, scene, number) DO UPDATE "
-                    "SET spec = excluded.spec, status = 'planned', source = excluded.source, "
-                    "updated_at = excluded.updated_at",
-                    (pid, scene, spec.number, body, source, at),
-                )
+                values = {
+                    "production": pid,
+                    "scene": scene,
+                    "number": spec.number,
+                    "spec": body,
+                    "status": "planned",
+                    "source": source,
+                    "updated_at": at,
+                }
+                # A changed shot keeps its take column; spec, status, source and updated_at are replaced.
+                tx.upsert(shots, values, key=["production", "scene", "number"])
             removed = [shot_ref(scene, n) for n in sorted(old)]
-            tx.executemany(
-                "DELETE FROM shots WHERE production = ? AND scene = ? AND number = ?",
-                [(pid, scene, n) for n in sorted(old)],
-            )
+            if old:
+                tx.execute(
+                    sa.delete(shots).where(
+                        shots.c.production == pid, shots.c.scene == scene, shots.c.number.in_(sorted(old))
+                    )
+                )
             detail = {
                 "scene": scene,
                 "source": source,
@@ -261,11 +277,11 @@ class ProductionService(AssetStore, SpendLedger):
                 "removed": removed,
             }
             self.record_event(pid, tool, inputs, detail=detail, actor=actor, tx=tx)
-            shots = self._shots(tx, pid, scene)
+            saved = self._shots(tx, pid, scene)
         return SceneSaved(
             production=pid,
             scene=scene,
-            shots=shots,
+            shots=saved,
             added=added,
             changed=changed,
             unchanged=unchanged,
@@ -274,7 +290,7 @@ class ProductionService(AssetStore, SpendLedger):
 
     def shot(self, pid: str, ref: str, tx: Tx | None = None) -> Shot:
         """One shot by its '<scene>/<number>' ref; NotFound says what exists."""
-        with self._tx(tx) as t:
+        with self._tx(tx, read_only=True) as t:
             return self._shot(t, pid, ref)
 
     def shots(self, pid: str, scene: str | None = None) -> list[Shot]:
@@ -283,8 +299,7 @@ class ProductionService(AssetStore, SpendLedger):
 
     def scenes(self, pid: str) -> list[str]:
         """Scene names in natural order: '2' < '10' < '10a'."""
-        with self._read() as tx:
-            rows = tx.execute("SELECT DISTINCT scene FROM shots WHERE production = ?", (pid,)).fetchall()
+        rows = self.state.rows(sa.select(shots.c.scene).distinct().where(shots.c.production == pid))
         return sorted((r["scene"] for r in rows), key=validate.natural_key)
 
     def set_shot_status(
@@ -295,10 +310,13 @@ class ProductionService(AssetStore, SpendLedger):
             raise InvalidInput(f"Unknown shot status {status!r}: use one of {', '.join(sorted(SHOT_STATUSES))}.")
         with self._tx(tx) as t:
             shot = self._shot(t, pid, ref)
+            values: dict[str, Any] = {"status": status, "updated_at": now()}
+            if take is not None:
+                values["take"] = take
             t.execute(
-                "UPDATE shots SET status = ?, take = COALESCE(?, take), updated_at = ? "
-                "WHERE production = ? AND scene = ? AND number = ?",
-                (status, take, now(), pid, shot.scene, shot.number),
+                sa.update(shots)
+                .where(shots.c.production == pid, shots.c.scene == shot.scene, shots.c.number == shot.number)
+                .values(values)
             )
             return self._shot(t, pid, ref)
 
@@ -307,30 +325,25 @@ class ProductionService(AssetStore, SpendLedger):
             scene, number = parse_shot_ref(ref)
         except ValueError as exc:
             raise InvalidInput(f"{exc}: the scene name, a slash, then the shot number.") from None
-        row = tx.execute(
-            "SELECT * FROM shots WHERE production = ? AND scene = ? AND number = ?", (pid, scene, number)
-        ).fetchone()
+        row = tx.row(
+            sa.select(shots).where(shots.c.production == pid, shots.c.scene == scene, shots.c.number == number)
+        )
         if row is not None:
             return _shot_from_row(row)
-        numbers = [
-            r["number"]
-            for r in tx.execute(
-                "SELECT number FROM shots WHERE production = ? AND scene = ? ORDER BY number", (pid, scene)
-            )
-        ]
+        numbers = tx.scalars(
+            sa.select(shots.c.number).where(shots.c.production == pid, shots.c.scene == scene).order_by(shots.c.number)
+        )
         scenes = sorted(
-            {r["scene"] for r in tx.execute("SELECT scene FROM shots WHERE production = ?", (pid,))},
-            key=validate.natural_key,
+            set(tx.scalars(sa.select(shots.c.scene).where(shots.c.production == pid))), key=validate.natural_key
         )
         raise missing_shot(pid, ref, scene, numbers, scenes)
 
     def _shots(self, tx: Tx, pid: str, scene: str | None) -> list[Shot]:
-        if scene is None:
-            rows = tx.execute("SELECT * FROM shots WHERE production = ?", (pid,)).fetchall()
-        else:
-            rows = tx.execute("SELECT * FROM shots WHERE production = ? AND scene = ?", (pid, scene)).fetchall()
-        shots = [_shot_from_row(r) for r in rows]
-        return sorted(shots, key=lambda s: (validate.natural_key(s.scene), s.number))
+        query = sa.select(shots).where(shots.c.production == pid)
+        if scene is not None:
+            query = query.where(shots.c.scene == scene)
+        found = [_shot_from_row(r) for r in tx.rows(query)]
+        return sorted(found, key=lambda s: (validate.natural_key(s.scene), s.number))
 
     # -- event log -----------------------------------------------------------------------------
 
@@ -356,17 +369,15 @@ class ProductionService(AssetStore, SpendLedger):
         )
         with self._tx(tx) as t:
             t.execute(
-                "INSERT INTO production_events (production, at, tool, actor, inputs_digest, outcome, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pid,
-                    event.at,
-                    tool,
-                    actor,
-                    event.inputs_digest,
-                    outcome,
-                    json.dumps(event.detail, default=str),
-                ),
+                sa.insert(production_events).values(
+                    production=pid,
+                    at=event.at,
+                    tool=tool,
+                    actor=actor,
+                    inputs_digest=event.inputs_digest,
+                    outcome=outcome,
+                    detail=json.dumps(event.detail, default=str),
+                )
             )
         return event
 
@@ -399,36 +410,45 @@ class ProductionService(AssetStore, SpendLedger):
 
     def shot_trace(self, pid: str, shot: str) -> ShotTraceIds:
         """The root of the shot's trace, started on first use (two callers at once agree on one)."""
-        query = "SELECT trace_id, span_id FROM shot_traces WHERE production = ? AND shot = ?"
-        row = self._context.state.query_one(query, (pid, shot))
+        query = sa.select(shot_traces.c.trace_id, shot_traces.c.span_id).where(
+            shot_traces.c.production == pid, shot_traces.c.shot == shot
+        )
+        row = self.state.row(query)
         if row is None:
             trace_id, span_id = new_shot_trace(pid, shot)
-            with self._tx(None) as tx:
-                tx.execute(
-                    "INSERT OR IGNORE INTO shot_traces (production, shot, trace_id, span_id) VALUES (?, ?, ?, ?)",
-                    (pid, shot, trace_id, span_id),
-                )
-                row = tx.execute(query, (pid, shot)).fetchone()
+            with self.state.transaction() as tx:
+                values = {"production": pid, "shot": shot, "trace_id": trace_id, "span_id": span_id}
+                tx.upsert(shot_traces, values, key=["production", "shot"], update=[])
+                row = tx.row(query)
+            assert row is not None  # inserted just now, or by the caller that came first
         return row["trace_id"], row["span_id"]
 
     def pipeline(self, production: str) -> PipelineReport:
         """The production's pipeline figures, from its whole event log."""
-        with self._tx(None) as tx:
+        with self._read() as tx:
             pid = self.resolve(production, tx)
-            shots = self._shots(tx, pid, None)
-            rows = tx.execute(
-                "SELECT tool, outcome, detail FROM production_events WHERE production = ? AND tool IN "
-                "('preflight', 'video_job', 'continuity_check_media', 'review_decide') ORDER BY seq",
-                (pid,),
-            ).fetchall()
-            traces = tx.execute("SELECT shot, trace_id FROM shot_traces WHERE production = ?", (pid,)).fetchall()
-        report = pipeline_report(pid, shots, ((r["tool"], r["outcome"], json.loads(r["detail"])) for r in rows))
+            planned = self._shots(tx, pid, None)
+            rows = tx.rows(
+                sa.select(production_events.c.tool, production_events.c.outcome, production_events.c.detail)
+                .where(
+                    production_events.c.production == pid,
+                    production_events.c.tool.in_(["preflight", "video_job", "continuity_check_media", "review_decide"]),
+                )
+                .order_by(production_events.c.seq)
+            )
+            traces = tx.rows(
+                sa.select(shot_traces.c.shot, shot_traces.c.trace_id).where(shot_traces.c.production == pid)
+            )
+        report = pipeline_report(pid, planned, ((r["tool"], r["outcome"], json.loads(r["detail"])) for r in rows))
         return report.model_copy(update={"traces": {t["shot"]: t["trace_id"] for t in traces}})
 
     def _events(self, tx: Tx, pid: str, limit: int) -> list[Event]:
-        rows = tx.execute(
-            "SELECT * FROM production_events WHERE production = ? ORDER BY seq DESC LIMIT ?", (pid, limit)
-        ).fetchall()
+        rows = tx.rows(
+            sa.select(production_events)
+            .where(production_events.c.production == pid)
+            .order_by(production_events.c.seq.desc())
+            .limit(limit)
+        )
         return [
             Event(
                 at=r["at"],
@@ -442,7 +462,7 @@ class ProductionService(AssetStore, SpendLedger):
         ]
 
 
-def _shot_from_row(row: Any) -> Shot:
+def _shot_from_row(row: RowMapping) -> Shot:
     spec = json.loads(row["spec"])
     return Shot(
         **spec,

@@ -9,12 +9,18 @@ transition is idempotent, so a retried poll or a resumed job never counts twice.
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import sqlalchemy as sa
 
 from core import NotFound, StudioError, Tx
 from core import now_iso as now
 from tools.production.base import ServiceBase
 from tools.production.errors import BudgetExceeded, InvalidInput
 from tools.production.models import Spend
+from tools.production.schema import brief_versions, spend_entries
+
+_col = spend_entries.c
 
 # Below a hundredth of a cent, a difference is rounding, not overspend.
 EPSILON = 1e-6
@@ -38,7 +44,7 @@ def check_budget(pid: str, current: Spend, estimate_usd: float) -> None:
 
 class SpendLedger(ServiceBase):
     def spend(self, pid: str, *, tx: Tx | None = None) -> Spend:
-        with self._tx(tx) as t:
+        with self._tx(tx, read_only=True) as t:
             return self._spend(t, pid, self._budget(t, pid))
 
     def commit_spend(self, pid: str, job_id: str, estimate_usd: float, *, tx: Tx | None = None) -> Spend:
@@ -49,17 +55,21 @@ class SpendLedger(ServiceBase):
         if not job_id:
             raise InvalidInput("commit_spend needs a job id.")
         with self._tx(tx) as t:
-            row = t.execute("SELECT production FROM spend_entries WHERE job_id = ?", (job_id,)).fetchone()
-            if row is not None:
-                if row["production"] != pid:
-                    raise StudioError(f"Job {job_id!r} is already charged to production {row['production']!r}.")
+            charged = t.scalar(sa.select(_col.production).where(_col.job_id == job_id))
+            if charged is not None:
+                if charged != pid:
+                    raise StudioError(f"Job {job_id!r} is already charged to production {charged!r}.")
                 return self._spend(t, pid, self._budget(t, pid))
             check_budget(pid, self._spend(t, pid, self._budget(t, pid)), estimate)
             t.execute(
-                "INSERT INTO spend_entries "
-                "(job_id, production, estimate_usd, actual_usd, status, updated_at) "
-                "VALUES (?, ?, ?, NULL, 'committed', ?)",
-                (job_id, pid, estimate, now()),
+                sa.insert(spend_entries).values(
+                    job_id=job_id,
+                    production=pid,
+                    estimate_usd=estimate,
+                    actual_usd=None,
+                    status="committed",
+                    updated_at=now(),
+                )
             )
             return self._spend(t, pid, self._budget(t, pid))
 
@@ -70,51 +80,55 @@ class SpendLedger(ServiceBase):
             row = self._entry(t, job_id)
             if row["status"] == "spent" and (actual is None or row["actual_usd"] is not None):
                 return
-            t.execute(
-                "UPDATE spend_entries SET status = 'spent', actual_usd = COALESCE(?, actual_usd), "
-                "updated_at = ? WHERE job_id = ?",
-                (actual, now(), job_id),
-            )
+            values: dict[str, Any] = {"status": "spent", "updated_at": now()}
+            if actual is not None:  # else the actual amount already recorded, if any, stays
+                values["actual_usd"] = actual
+            t.execute(sa.update(spend_entries).where(_col.job_id == job_id).values(values))
 
     def release_spend(self, job_id: str, *, tx: Tx | None = None) -> None:
         """The job failed or was cancelled before billing: committed -> released. A spent job stays spent."""
         with self._tx(tx) as t:
             if self._entry(t, job_id)["status"] == "committed":
                 t.execute(
-                    "UPDATE spend_entries SET status = 'released', updated_at = ? WHERE job_id = ?",
-                    (now(), job_id),
+                    sa.update(spend_entries).where(_col.job_id == job_id).values(status="released", updated_at=now())
                 )
 
     def held_estimate(self, pid: str, job_id: str, *, tx: Tx | None = None) -> float | None:
         """The committed estimate of a job of `pid`, or None when the job is not committed there."""
-        with self._tx(tx) as t:
-            row = t.execute(
-                "SELECT estimate_usd FROM spend_entries WHERE job_id = ? AND production = ? AND status = 'committed'",
-                (job_id, pid),
-            ).fetchone()
-        return None if row is None else float(row["estimate_usd"])
+        with self._tx(tx, read_only=True) as t:
+            estimate = t.scalar(
+                sa.select(_col.estimate_usd).where(
+                    _col.job_id == job_id, _col.production == pid, _col.status == "committed"
+                )
+            )
+        return None if estimate is None else float(estimate)
 
     def _entry(self, tx: Tx, job_id: str) -> dict[str, object]:
-        row = tx.execute("SELECT * FROM spend_entries WHERE job_id = ?", (job_id,)).fetchone()
+        row = tx.row(sa.select(spend_entries).where(_col.job_id == job_id))
         if row is None:
             raise NotFound(f"No spend entry for job {job_id!r}: commit_spend it first.")
         return dict(row)
 
     def _budget(self, tx: Tx, pid: str) -> float | None:
-        row = tx.execute(
-            "SELECT budget_usd FROM brief_versions WHERE production = ? ORDER BY version DESC LIMIT 1", (pid,)
-        ).fetchone()
+        row = tx.row(
+            sa.select(brief_versions.c.budget_usd)
+            .where(brief_versions.c.production == pid)
+            .order_by(brief_versions.c.version.desc())
+            .limit(1)
+        )
         return None if row is None else row["budget_usd"]
 
     def _spend(self, tx: Tx, pid: str, budget: float | None) -> Spend:
-        row = tx.execute(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'spent' THEN COALESCE(actual_usd, estimate_usd) END), 0) "
-            "AS spent, "
-            "COALESCE(SUM(CASE WHEN status = 'committed' THEN estimate_usd END), 0) AS committed "
-            "FROM spend_entries WHERE production = ?",
-            (pid,),
-        ).fetchone()
-        spent, committed = round(row["spent"], 6), round(row["committed"], 6)
+        spent_amount = sa.case((_col.status == "spent", sa.func.coalesce(_col.actual_usd, _col.estimate_usd)))
+        committed_amount = sa.case((_col.status == "committed", _col.estimate_usd))
+        row = tx.row(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(spent_amount), 0.0).label("spent"),
+                sa.func.coalesce(sa.func.sum(committed_amount), 0.0).label("committed"),
+            ).where(_col.production == pid)
+        )
+        assert row is not None  # an aggregate always gives one row
+        spent, committed = round(float(row["spent"]), 6), round(float(row["committed"]), 6)
         remaining = None if budget is None else round(budget - spent - committed, 6)
         return Spend(budget_usd=budget, spent_usd=spent, committed_usd=committed, remaining_usd=remaining)
 
