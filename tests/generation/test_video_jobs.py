@@ -371,7 +371,10 @@ async def test_without_vertex_credentials_the_error_says_what_to_set(
 
 
 def _fake_process_env(fake: FakeGeminiProcess, **extra: str) -> dict[str, str]:
-    return genai_env(fake.url, STUDIO_VEO_POLL_INITIAL_S="0.2", STUDIO_VEO_POLL_MAX_S="0.4", **extra)
+    # A short poll lease: a restarted server takes over the jobs of the one that died soon after.
+    return genai_env(
+        fake.url, STUDIO_VEO_POLL_INITIAL_S="0.2", STUDIO_VEO_POLL_MAX_S="0.4", STUDIO_VEO_POLL_LEASE_S="1", **extra
+    )
 
 
 async def test_sigkill_with_ten_jobs_in_flight_resumes_all_without_resubmitting(tmp_path: Path) -> None:
@@ -488,10 +491,13 @@ async def test_preflight_errors_refuse_unless_overridden_and_the_override_is_rec
 
 def _reads(statements: list[str]) -> dict[str, int]:
     """How often one call read the production (resolved its name, read its row) and loaded the ledger."""
+    flat = [" ".join(s.split()) for s in statements]
     return {
-        "production resolved": sum("SELECT 1 FROM productions WHERE id" in s for s in statements),
-        "production read": sum("SELECT * FROM productions WHERE id" in s for s in statements),
-        "ledger loaded": sum("FROM continuity_facts WHERE production" in s for s in statements),
+        "production resolved": sum("SELECT productions.id FROM productions WHERE productions.id =" in s for s in flat),
+        "production read": sum(
+            s.startswith("SELECT productions.id, productions.name") and "WHERE productions.id =" in s for s in flat
+        ),
+        "ledger loaded": sum("FROM continuity_facts WHERE continuity_facts.production =" in s for s in flat),
     }
 
 

@@ -7,8 +7,11 @@ time is collected, not failed. A finished operation with an error, or with every
 Responsible AI, fails the job with the reason and releases its estimate; a video is saved as an asset
 with full provenance and its estimate settled as spent, in one pass that is safe to repeat.
 
-Single writer: the poller assumes one server process per data directory (SQLite). Several replicas
-would need a lease per job (a PostgreSQL store): see the README.
+Replicas (several server processes on one PostgreSQL store) share the jobs through poll leases in
+the database: each replica polls only the due jobs it claimed (one transaction leases them to it for
+`veo_poll_lease_s`, renewed with every poll result it writes), and writes a result only while it
+still holds the lease. A replica that dies stops renewing; once its leases expire another replica
+claims its pending jobs, and marks its jobs left `submitting` unknown_submission (never resubmitted).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ class Poller:
         self._context = context
         self._store = store
         self._productions = productions
-        self.started_ts = time.time()
         self._inflight: set[str] = set()
         self._wake: anyio.Event | None = None
         self._changed: dict[str, anyio.Event] = {}
@@ -61,14 +63,16 @@ class Poller:
 
     async def run(self) -> None:
         self._wake = anyio.Event()
-        recovered = await anyio.to_thread.run_sync(self._store.recover, self.started_ts)
-        if recovered:
-            log.warning("%d video job(s) were mid-submit at the last stop: marked unknown_submission", recovered)
         limiter = anyio.CapacityLimiter(max(self._context.settings.veo_poll_concurrency, 1))
+        recover_at = 0.0
         async with anyio.create_task_group() as tasks:
             while True:
+                if time.time() >= recover_at:
+                    # At start-up, then about once a lease: submits whose submitter died (lease expired).
+                    recover_at = time.time() + min(self._context.settings.veo_poll_lease_s, 30.0)
+                    await self._recover()
                 try:
-                    due = await anyio.to_thread.run_sync(self._store.due)
+                    due = await anyio.to_thread.run_sync(self._store.claim_due)
                 except Exception:
                     log.exception("Could not read pending video jobs; retrying")
                     due = []
@@ -78,9 +82,21 @@ class Poller:
                         tasks.start_soon(self._advance_guarded, job_id, limiter)
                 await self._sleep()
 
+    async def _recover(self) -> None:
+        try:
+            recovered = await anyio.to_thread.run_sync(self._store.recover)
+        except Exception:
+            log.exception("Could not look for interrupted video submits; retrying")
+            return
+        if recovered:
+            log.warning(
+                "%d video job(s) were mid-submit when their server stopped: marked unknown_submission", recovered
+            )
+
     async def _sleep(self) -> None:
         at = await anyio.to_thread.run_sync(self._store.next_poll_at)
         wait = 5.0 if at is None else min(max(at - time.time(), 0.02), 5.0)
+        wait = min(wait, max(self._context.settings.veo_poll_lease_s, 0.1))
         assert self._wake is not None
         with anyio.move_on_after(wait):
             await self._wake.wait()

@@ -34,6 +34,7 @@ Jobs that reached `pending` simply resume polling after a restart.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -54,10 +55,13 @@ from tools.generation.prompting import PromptBuilder, without_review_notes
 from tools.generation.video import limits, wire
 from tools.generation.video.poller import Poller
 from tools.generation.video.request import VideoRequest, price_label
-from tools.generation.video.store import LIVE_STATUSES, JobStore, Row
+from tools.generation.video.schema import LIVE_STATUSES
+from tools.generation.video.store import JobStore, Row
 from tools.production import Asset, Production, ProductionService, Spend, check_budget
 
 MAX_WAIT_S = 600.0
+
+log = logging.getLogger(__name__)
 
 
 class VideoJobs:
@@ -281,14 +285,30 @@ class VideoJobs:
             ) from None
 
     async def _submit(self, row: Row, prepared: wire.PreparedSubmit) -> Row:
-        try:
-            operation = await wire.submit(self._context.genai, prepared)
-        except Exception as exc:
-            error = self._context.genai.map_error(exc, backend="vertex", model=prepared.model)
+        failure: Exception | None = None
+        async with anyio.create_task_group() as holding:
+            holding.start_soon(self._hold, row["id"])
+            try:
+                operation = await wire.submit(self._context.genai, prepared)
+            except Exception as exc:
+                failure = exc
+            holding.cancel_scope.cancel()
+        if failure is not None:
+            error = self._context.genai.map_error(failure, backend="vertex", model=prepared.model)
             return await anyio.to_thread.run_sync(self.store.submit_failed, row["id"], error)
         crash_point("video_submitted")
         next_poll = time.time() + self.poller.next_delay(0)
         return await anyio.to_thread.run_sync(self.store.submitted, row["id"], operation, next_poll)
+
+    async def _hold(self, job_id: str) -> None:
+        """Renew the job's lease while its submit runs, so no replica takes it for an interrupted one."""
+        every = max(self._context.settings.veo_poll_lease_s / 3, 0.05)
+        while True:
+            await anyio.sleep(every)
+            try:
+                await anyio.to_thread.run_sync(self.store.hold, job_id)
+            except Exception:
+                log.exception("Could not renew the lease of video job %s while submitting", job_id)
 
     async def _image(self, asset_id: str) -> wire.Image:
         asset = await anyio.to_thread.run_sync(self._image_asset, asset_id)

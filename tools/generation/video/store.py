@@ -6,24 +6,28 @@ status and event (synchronous: call from a worker thread).
     submitting | pending -> cancelled             (video_cancel)
     submitting -> unknown_submission              (found at start-up: the process died mid-submit)
 
-A partial unique index keeps at most one live job per request digest, so the same request twice
-is one job. `pid` arguments are production ids already resolved.
+A partial unique index (schema.py) keeps at most one live job per request digest, so the same request
+twice is one job. `pid` arguments are production ids already resolved.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
-from core import Migration, NotFound, StudioContext, Tx, crash_point, iso_of, now_iso
+import sqlalchemy as sa
+
+from core import NotFound, StudioContext, Tx, crash_point, iso_of, now_iso
 from core.genai import GenerationError, may_have_been_processed
 from tools.generation.models import TERMINAL_STATUSES
 from tools.generation.video.request import VideoRequest, price_label
+from tools.generation.video.schema import LIVE_STATUSES, video_jobs
 from tools.production import ProductionService, digest
-
-LIVE_STATUSES = ("submitting", "pending", "done", "unknown_submission")
 
 
 def _how_to_resolve(job_id: str) -> str:
@@ -42,48 +46,6 @@ def _unknown_after_restart(job_id: str) -> str:
     )
 
 
-MIGRATIONS = [
-    Migration(
-        id="generation-001-video-jobs",
-        sql="""
-CREATE TABLE video_jobs (
-    id TEXT PRIMARY KEY,
-    production TEXT NOT NULL REFERENCES productions(id),
-    shot TEXT NOT NULL,
-    request_digest TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN
-        ('submitting', 'pending', 'done', 'failed', 'cancelled', 'unknown_submission')),
-    model TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    negative_prompt TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    grounding TEXT NOT NULL,
-    estimate_usd REAL NOT NULL,
-    actual_usd REAL,
-    price_source TEXT NOT NULL,
-    preflight TEXT NOT NULL,
-    parent_asset TEXT,
-    operation TEXT,
-    asset TEXT,
-    output_uri TEXT,
-    error TEXT,
-    error_kind TEXT,
-    polls INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    created_ts REAL NOT NULL,
-    submitted_at TEXT,
-    finished_at TEXT,
-    deadline_ts REAL NOT NULL,
-    next_poll_ts REAL NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX video_jobs_one_live_per_request ON video_jobs (request_digest)
-    WHERE status IN ('submitting', 'pending', 'done', 'unknown_submission');
-CREATE INDEX video_jobs_by_production ON video_jobs (production, created_ts);
-CREATE INDEX video_jobs_due ON video_jobs (status, next_poll_ts);
-""",
-    )
-]
-
 Row = dict[str, Any]
 
 
@@ -91,12 +53,17 @@ class JobStore:
     def __init__(self, context: StudioContext, productions: ProductionService) -> None:
         self._context = context
         self._productions = productions
+        # This server process, as the holder of poll leases (replicas share the store).
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+    def _lease_until(self) -> float:
+        return time.time() + self._context.settings.veo_poll_lease_s
 
     # -- reads
 
     def get(self, job_id: str) -> Row:
         key = (job_id or "").strip()
-        row = self._context.state.query_one("SELECT * FROM video_jobs WHERE id = ?", (key,))
+        row = self._context.state.row(_by_id(key))
         if row is None:
             raise NotFound(
                 f"No video job {job_id!r}. Job ids look like 'vj_' + 16 hex digits and come from video_generate; "
@@ -105,36 +72,61 @@ class JobStore:
         return dict(row)
 
     def of_production(self, pid: str, status: str | None) -> list[Row]:
-        if status is None:
-            rows = self._context.state.query(
-                "SELECT * FROM video_jobs WHERE production = ? ORDER BY created_ts", (pid,)
-            )
-        else:
-            rows = self._context.state.query(
-                "SELECT * FROM video_jobs WHERE production = ? AND status = ? ORDER BY created_ts", (pid, status)
-            )
+        query = sa.select(video_jobs).where(video_jobs.c.production == pid)
+        if status is not None:
+            query = query.where(video_jobs.c.status == status)
+        rows = self._context.state.rows(query.order_by(video_jobs.c.created_ts))
         return [dict(r) for r in rows]
 
     def live(self, key: str) -> Row | None:
         """The live job serving this request digest, if any."""
-        row = self._context.state.query_one(
-            f"SELECT id, status FROM video_jobs WHERE request_digest = ? AND status IN {LIVE_STATUSES}", (key,)
+        row = self._context.state.row(
+            sa.select(video_jobs.c.id, video_jobs.c.status).where(
+                video_jobs.c.request_digest == key, video_jobs.c.status.in_(LIVE_STATUSES)
+            )
         )
         return dict(row) if row is not None else None
 
-    def due(self) -> list[str]:
-        rows = self._context.state.query(
-            "SELECT id FROM video_jobs WHERE status = 'pending' AND next_poll_ts <= ? ORDER BY next_poll_ts LIMIT 500",
-            (time.time(),),
-        )
-        return [r["id"] for r in rows]
+    def claim_due(self) -> list[str]:
+        """Lease the pending jobs due for a poll that no other live replica holds, in one transaction;
+        only these are polled here (a lease a replica stopped renewing expires, and another takes it)."""
+        c = video_jobs.c
+        now = time.time()
+        with self._context.state.transaction() as tx:
+            ids = list(
+                tx.scalars(
+                    sa.select(c.id)
+                    .where(
+                        c.status == "pending",
+                        c.next_poll_ts <= now,
+                        sa.or_(c.poll_owner == self.owner, c.poll_lease_until < now),
+                    )
+                    .order_by(c.next_poll_ts, c.id)
+                    .limit(500)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if ids:
+                tx.execute(
+                    sa.update(video_jobs)
+                    .where(c.id.in_(ids))
+                    .values(poll_owner=self.owner, poll_lease_until=now + self._context.settings.veo_poll_lease_s)
+                )
+        return ids
 
     def next_poll_at(self) -> float | None:
-        row = self._context.state.query_one(
-            "SELECT MIN(next_poll_ts) AS at FROM video_jobs WHERE status = 'pending' AND next_poll_ts > ?",
-            (time.time(),),
+        """When a pending job next becomes due here: its next poll, or, held by another replica, its
+        lease's expiry if that is later."""
+        c = video_jobs.c
+        ready = sa.case(
+            (sa.or_(c.poll_owner == self.owner, c.poll_lease_until <= c.next_poll_ts), c.next_poll_ts),
+            else_=c.poll_lease_until,
         )
-        return row["at"] if row is not None else None
+        with self._context.state.transaction(read_only=True) as tx:
+            at: float | None = tx.scalar(
+                sa.select(sa.func.min(ready)).where(c.status == "pending", ready > time.time())
+            )
+        return at
 
     # -- recording and submitting
 
@@ -142,20 +134,24 @@ class JobStore:
         """The live job for this request (created=False), or a new `submitting` job with its estimate
         committed, in one transaction."""
         productions = self._productions
+        c = video_jobs.c
         with self._context.state.transaction() as tx:
-            parent = tx.execute(
-                "SELECT asset FROM video_jobs WHERE production = ? AND shot = ? AND status = 'done' "
-                "AND asset IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
-                (request.production, request.shot),
-            ).fetchone()
-            parent_asset = parent["asset"] if parent else None
+            parent_asset = tx.scalar(
+                sa.select(c.asset)
+                .where(
+                    c.production == request.production,
+                    c.shot == request.shot,
+                    c.status == "done",
+                    c.asset.is_not(None),
+                )
+                .order_by(c.finished_at.desc(), c.id)
+                .limit(1)
+            )
             # A re-take is keyed on the video it replaces: repeating the same retake call (a client retry)
             # returns the same re-take until that one is done; after it, retake=true makes the next take.
             if retake:
                 key = digest({"request": key, "retake_of": parent_asset})
-            live = tx.execute(
-                f"SELECT * FROM video_jobs WHERE request_digest = ? AND status IN {LIVE_STATUSES}", (key,)
-            ).fetchone()
+            live = tx.row(sa.select(video_jobs).where(c.request_digest == key, c.status.in_(LIVE_STATUSES)))
             if live is not None:
                 return dict(live), False
             productions.commit_spend(request.production, job_id, request.estimate.estimate_usd, tx=tx)
@@ -173,27 +169,27 @@ class JobStore:
             }
             preflight = {"errors": request.preflight_errors, "overridden": request.preflight_overridden}
             tx.execute(
-                "INSERT INTO video_jobs (id, production, shot, request_digest, status, model, prompt, negative_prompt, "
-                "settings, grounding, estimate_usd, price_source, preflight, parent_asset, created_at, created_ts, "
-                "deadline_ts) VALUES (?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    job_id,
-                    request.production,
-                    request.shot,
-                    key,
-                    request.settings.model,
-                    request.grounded.prompt,
-                    request.negative_prompt,
-                    request.settings.model_dump_json(),
-                    json.dumps(grounding),
-                    request.estimate.estimate_usd,
-                    price_label(request.estimate),
-                    json.dumps(preflight),
-                    parent_asset,
-                    iso_of(now),
-                    now,
-                    now + self._context.settings.veo_job_deadline_s,
-                ),
+                sa.insert(video_jobs).values(
+                    id=job_id,
+                    production=request.production,
+                    shot=request.shot,
+                    request_digest=key,
+                    status="submitting",
+                    model=request.settings.model,
+                    prompt=request.grounded.prompt,
+                    negative_prompt=request.negative_prompt,
+                    settings=request.settings.model_dump_json(),
+                    grounding=json.dumps(grounding),
+                    estimate_usd=request.estimate.estimate_usd,
+                    price_source=price_label(request.estimate),
+                    preflight=json.dumps(preflight),
+                    parent_asset=parent_asset,
+                    created_at=iso_of(now),
+                    created_ts=now,
+                    deadline_ts=now + self._context.settings.veo_job_deadline_s,
+                    poll_owner=self.owner,  # the submitter holds the job while it submits
+                    poll_lease_until=now + self._context.settings.veo_poll_lease_s,
+                )
             )
             productions.set_shot_status(request.production, request.shot, "generating", tx=tx)
             productions.record_event(
@@ -209,19 +205,37 @@ class JobStore:
                 },
                 tx=tx,
             )
-            row = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone()
+            row = _current(tx, job_id)
         crash_point("video_job_recorded")
-        return dict(row), True
+        return row, True
 
     def submitted(self, job_id: str, operation: str, next_poll_ts: float) -> Row:
+        c = video_jobs.c
         with self._context.state.transaction() as tx:
             # A job cancelled while submitting keeps its status but learns its operation name.
             tx.execute(
-                "UPDATE video_jobs SET operation = ?, submitted_at = ?, next_poll_ts = ?, "
-                "status = CASE status WHEN 'submitting' THEN 'pending' ELSE status END WHERE id = ?",
-                (operation, now_iso(), next_poll_ts, job_id),
+                sa.update(video_jobs)
+                .where(c.id == job_id)
+                .values(
+                    operation=operation,
+                    submitted_at=now_iso(),
+                    next_poll_ts=next_poll_ts,
+                    status=sa.case((c.status == "submitting", "pending"), else_=c.status),
+                    poll_owner=self.owner,  # the submitter polls it first
+                    poll_lease_until=self._lease_until(),
+                )
             )
-            return dict(tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone())
+            return _current(tx, job_id)
+
+    def hold(self, job_id: str) -> None:
+        """Renew the lease of a job this process is still submitting (a slow submit keeps its job)."""
+        c = video_jobs.c
+        with self._context.state.transaction() as tx:
+            tx.execute(
+                sa.update(video_jobs)
+                .where(c.id == job_id, c.status == "submitting", c.poll_owner == self.owner)
+                .values(poll_lease_until=self._lease_until())
+            )
 
     def submit_failed(self, job_id: str, error: GenerationError) -> Row:
         """A submit that raised: `unknown_submission` when it may have been processed (its answer was
@@ -243,17 +257,27 @@ class JobStore:
             message = f"The submit was refused, so nothing was created ({error}); the estimate was released."
             status = "failed"
         with self._context.state.transaction() as tx:
-            row = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone()
+            row = _current(tx, job_id)
             if row["status"] == "submitting":
-                self._finish(tx, dict(row), status, error=message, error_kind=error.kind)
-            return dict(tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone())
+                self._finish(tx, row, status, error=message, error_kind=error.kind)
+            return _current(tx, job_id)
 
-    def recover(self, started_ts: float) -> int:
-        """Jobs left `submitting` by an earlier process: their submit may or may not have reached Vertex."""
+    def recover(self) -> int:
+        """Jobs left `submitting` by an earlier process (or a replica that died): their submit may or may
+        not have reached Vertex. A live submitter renews its lease, so only expired ones are taken (a
+        job from before leases has none: owner '' and lease 0)."""
+        c = video_jobs.c
         with self._context.state.transaction() as tx:
-            rows = tx.execute(
-                "SELECT * FROM video_jobs WHERE status = 'submitting' AND created_ts < ?", (started_ts,)
-            ).fetchall()
+            rows = tx.rows(
+                sa.select(video_jobs)
+                .where(
+                    c.status == "submitting",
+                    c.poll_owner != self.owner,
+                    c.poll_lease_until < time.time(),
+                )
+                .order_by(c.id)
+                .with_for_update(skip_locked=True)
+            )
             for row in rows:
                 self._finish(
                     tx,
@@ -266,24 +290,37 @@ class JobStore:
 
     # -- polling
 
+    # A poll's result is written only while this process holds the job's lease, and renews it: a
+    # replica that lost the lease (it stalled, another took the job over) cannot overwrite the progress.
+
     def reschedule(self, job_id: str, error: str | None, delay_after: Callable[[int], float]) -> None:
         """Count a poll and schedule the next one `delay_after(polls so far)` seconds from now."""
+        c = video_jobs.c
+        held = (c.id == job_id, c.status == "pending", c.poll_owner == self.owner)
         with self._context.state.transaction() as tx:
-            row = tx.execute("SELECT polls FROM video_jobs WHERE id = ? AND status = 'pending'", (job_id,)).fetchone()
-            if row is None:
+            polls = tx.scalar(sa.select(c.polls).where(*held))
+            if polls is None:
                 return
             tx.execute(
-                "UPDATE video_jobs SET polls = polls + 1, next_poll_ts = ?, error = ? WHERE id = ?",
-                (time.time() + delay_after(row["polls"] + 1), error, job_id),
+                sa.update(video_jobs)
+                .where(*held)
+                .values(
+                    polls=c.polls + 1,
+                    next_poll_ts=time.time() + delay_after(polls + 1),
+                    error=error,
+                    poll_lease_until=self._lease_until(),
+                )
             )
 
     def fail(self, job_id: str, kind: str, message: str, *, polled: bool = False) -> None:
+        c = video_jobs.c
         with self._context.state.transaction() as tx:
+            current = _current(tx, job_id)
+            if current["status"] != "pending" or current["poll_owner"] != self.owner:
+                return
             if polled:
-                tx.execute("UPDATE video_jobs SET polls = polls + 1 WHERE id = ?", (job_id,))
-            current = tx.execute("SELECT * FROM video_jobs WHERE id = ?", (job_id,)).fetchone()
-            if current["status"] == "pending":
-                self._finish(tx, dict(current), "failed", error=message, error_kind=kind)
+                tx.execute(sa.update(video_jobs).where(c.id == job_id).values(polls=c.polls + 1))
+            self._finish(tx, current, "failed", error=message, error_kind=kind)
 
     def complete(self, row: Row, data: bytes | None, mime_type: str, uri: str | None) -> None:
         """Save the video (content-addressed, so a repeat after a crash finds the same asset) and mark the
@@ -296,8 +333,8 @@ class JobStore:
             asset_id = asset.id
         crash_point("video_asset_saved")
         with self._context.state.transaction() as tx:
-            current = dict(tx.execute("SELECT * FROM video_jobs WHERE id = ?", (row["id"],)).fetchone())
-            if current["status"] != "pending":
+            current = _current(tx, row["id"])
+            if current["status"] != "pending" or current["poll_owner"] != self.owner:
                 return
             self._finish(tx, current, "done", asset=asset_id, output_uri=uri, actual_usd=current["estimate_usd"])
 
@@ -306,13 +343,15 @@ class JobStore:
     def cancel(self, job_id: str) -> tuple[Row, bool]:
         """(the job, whether this call cancelled it); a job already final is returned as it is."""
         with self._context.state.transaction() as tx:
-            row = tx.execute("SELECT * FROM video_jobs WHERE id = ?", ((job_id or "").strip(),)).fetchone()
-            if row is None:
+            found = tx.row(_by_id((job_id or "").strip()))
+            if found is None:
                 self.get(job_id)  # raises NotFound with the remedy
+                raise AssertionError("unreachable")
+            row = dict(found)
             if row["status"] in TERMINAL_STATUSES:
-                return dict(row), False
-            self._finish(tx, dict(row), "cancelled", error="cancelled by video_cancel", error_kind="cancelled")
-            return dict(tx.execute("SELECT * FROM video_jobs WHERE id = ?", (row["id"],)).fetchone()), True
+                return row, False
+            self._finish(tx, row, "cancelled", error="cancelled by video_cancel", error_kind="cancelled")
+            return _current(tx, row["id"]), True
 
     # -- the one way a job leaves submitting/pending
 
@@ -331,10 +370,19 @@ class JobStore:
         """Move a job to a final (or unknown_submission) state with its spend, in the caller's transaction."""
         productions = self._productions
         finished = now_iso() if status in TERMINAL_STATUSES else None
+        c = video_jobs.c
         tx.execute(
-            "UPDATE video_jobs SET status = ?, error = ?, error_kind = ?, asset = COALESCE(?, asset), "
-            "output_uri = COALESCE(?, output_uri), actual_usd = ?, finished_at = ? WHERE id = ?",
-            (status, error, error_kind, asset, output_uri, actual_usd, finished, row["id"]),
+            sa.update(video_jobs)
+            .where(c.id == row["id"])
+            .values(
+                status=status,
+                error=error,
+                error_kind=error_kind,
+                asset=sa.func.coalesce(asset, c.asset),
+                output_uri=sa.func.coalesce(output_uri, c.output_uri),
+                actual_usd=actual_usd,
+                finished_at=finished,
+            )
         )
         if status == "done":
             productions.settle_spend(row["id"], actual_usd, tx=tx)
@@ -363,15 +411,29 @@ class JobStore:
         )
 
 
+def _by_id(job_id: str) -> sa.Select[Any]:
+    return sa.select(video_jobs).where(video_jobs.c.id == job_id)
+
+
+def _current(tx: Tx, job_id: str) -> Row:
+    row = tx.row(_by_id(job_id))
+    assert row is not None, job_id
+    return dict(row)
+
+
 def _other_live(tx: Tx, row: Row) -> bool:
-    return (
-        tx.execute(
-            "SELECT 1 FROM video_jobs WHERE production = ? AND shot = ? AND id != ? AND status IN "
-            "('submitting', 'pending')",
-            (row["production"], row["shot"], row["id"]),
-        ).fetchone()
-        is not None
+    c = video_jobs.c
+    found = tx.scalar(
+        sa.select(sa.literal(1))
+        .where(
+            c.production == row["production"],
+            c.shot == row["shot"],
+            c.id != row["id"],
+            c.status.in_(("submitting", "pending")),
+        )
+        .limit(1)
     )
+    return found is not None
 
 
 def _provenance(row: Row, uri: str | None) -> dict[str, Any]:
