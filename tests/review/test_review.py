@@ -3,12 +3,12 @@ decided, and each decision lands in state, the ledger, the brief, the kit and th
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+import sqlalchemy as sa
 from mcp import Client, types
 
 from tests.helpers import build_app, call, error_text, make_production
@@ -129,7 +129,16 @@ async def test_a_later_decision_supersedes_and_the_history_keeps_both(tmp_path: 
     async with Client(app.server) as client:
         pid = await setup(client, "Supersede")
         asset = await take(client, pid, "1/1")
-        await call(client, "review_submit", asset=asset)
+        submitted: list[dict[str, Any]] = []
+
+        async def submit() -> None:
+            submitted.append(await call(client, "review_submit", asset=asset))
+
+        async with anyio.create_task_group() as tg:  # the same take submitted twice at once: one review
+            for _ in range(3):
+                tg.start_soon(submit)
+        assert len({r["id"] for r in submitted}) == 1
+        assert sorted(bool(r.get("already_submitted")) for r in submitted) == [False, True, True]
         await call(client, "review_decide", asset=asset, decision="revise", notes="Hold the end frame a beat longer.")
         final = await call(client, "review_decide", asset=asset, decision="approve", notes="On reflection it works.")
         assert [d["decision"] for d in final["decisions"]] == ["revise", "approve"]
@@ -139,8 +148,22 @@ async def test_a_later_decision_supersedes_and_the_history_keeps_both(tmp_path: 
         by_id = await call(client, "review_get", review=final["id"])
         assert by_id["decisions"] == final["decisions"]
 
-    with sqlite3.connect(tmp_path / "data" / "state.sqlite3") as db, pytest.raises(sqlite3.IntegrityError):
-        db.execute("UPDATE review_decisions SET decision = 'reject'")
+        # The database itself refuses to rewrite a decision or a submission (on SQLite and PostgreSQL alike).
+        for sql, needle in (
+            ("UPDATE review_decisions SET decision = 'reject'", "decisions are append-only"),
+            ("DELETE FROM review_decisions", "decisions are append-only"),
+            ("UPDATE reviews SET note = 'rewritten'", "a review submission is immutable"),
+            ("DELETE FROM reviews", "a review submission cannot be deleted"),
+        ):
+
+            def run(sql: str = sql) -> None:
+                with app.context.state.transaction() as tx:
+                    tx.execute(sa.text(sql))
+
+            with pytest.raises(sa.exc.IntegrityError, match=needle):
+                await anyio.to_thread.run_sync(run)
+        again = await call(client, "review_get", review=final["id"])
+        assert again["decisions"] == final["decisions"] and again["status"] == "approved"
 
 
 async def test_bad_decisions_are_refused_and_change_nothing(tmp_path: Path) -> None:

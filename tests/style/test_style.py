@@ -35,7 +35,7 @@ def _schema_has_ref(schema: Any) -> bool:
     return "$ref" in json.dumps(schema) or "$defs" in json.dumps(schema)
 
 
-async def test_stdio_tools_list_and_a_search_roundtrip(tmp_path: Path) -> None:
+async def test_stdio_tools_list_and_a_search_roundtrip(tmp_path: Path, state_store: str) -> None:
     shutil.copytree(SAMPLE_KIT, tmp_path / "kit")
     async with Client(stdio_params(tmp_path, tmp_path / "data")) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -47,7 +47,9 @@ async def test_stdio_tools_list_and_a_search_roundtrip(tmp_path: Path) -> None:
         assert {s["source"] for s in ingest["sources"]} == {"kit/characters/mara.md", "kit/characters/ode.md"}
         hits = result_data(await client.call_tool("style_search", {"query": "red wool coat", "k": 1}))["hits"]
         assert hits[0]["source"] == "kit/characters/mara.md"
-        assert (tmp_path / "data" / "state.sqlite3").exists() and (tmp_path / "data" / "chroma").is_dir()
+        assert (tmp_path / "data" / "chroma").is_dir()
+        # The state store is SQLite in the data directory unless the tests run on PostgreSQL.
+        assert (tmp_path / "data" / "state.sqlite3").exists() == (state_store == "sqlite")
 
 
 async def test_ingest_the_sample_kit_and_find_known_answers(any_server: RunningServer) -> None:

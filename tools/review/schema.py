@@ -1,59 +1,75 @@
-"""The review family's tables.
+"""The review family's tables, declared with SQLAlchemy Core (one schema for SQLite and PostgreSQL).
 
 A review is one asset put before a human; its decisions are append-only (a later decision
-supersedes, never erases), and SQLite enforces it with triggers. Kit material a decision sends to
-retrieval waits in `review_kit_outbox` until Chroma has it: the decision commits with the state
+supersedes, never erases), and the database enforces it with triggers. Kit material a decision sends
+to retrieval waits in `review_kit_outbox` until Chroma has it: the decision commits with the state
 change, and the outbox makes the retrieval write happen once Chroma answers, never twice."""
 
 from __future__ import annotations
 
-from core import Migration
+import sqlalchemy as sa
+
+from core import METADATA, AppendOnly, Migration
+from tools.production.schema import assets, productions
+
+reviews = sa.Table(
+    "reviews",
+    METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("production", sa.Text, sa.ForeignKey(productions.c.id), nullable=False),
+    sa.Column("asset", sa.Text, sa.ForeignKey(assets.c.id), nullable=False, unique=True),
+    sa.Column("shot", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("provenance", sa.Text, nullable=False),
+    sa.Column("findings", sa.Text, nullable=False),
+    sa.Column("submitted_by", sa.Text),
+    sa.Column("submitted_at", sa.Text, nullable=False),
+    sa.Index("reviews_by_production", "production", "submitted_at"),
+)
+
+review_decisions = sa.Table(
+    "review_decisions",
+    METADATA,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("review", sa.Text, sa.ForeignKey("reviews.id"), nullable=False),
+    sa.Column("decision", sa.Text, sa.CheckConstraint("decision IN ('approve', 'reject', 'revise')"), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.Text),
+    sa.Column("feedback", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.Text, nullable=False),
+    sa.Index("review_decisions_by_review", "review", "seq"),
+    sqlite_autoincrement=True,
+)
+
+review_kit_outbox = sa.Table(
+    "review_kit_outbox",
+    METADATA,
+    sa.Column("decision", sa.Integer, sa.ForeignKey("review_decisions.seq"), primary_key=True, autoincrement=False),
+    sa.Column("kit", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("entities", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("written_at", sa.Text),
+    sa.Column("last_error", sa.Text),
+)
 
 MIGRATIONS = [
     Migration(
         id="review-001-core",
-        sql="""
-CREATE TABLE reviews (
-    id TEXT PRIMARY KEY,
-    production TEXT NOT NULL REFERENCES productions(id),
-    asset TEXT NOT NULL UNIQUE REFERENCES assets(id),
-    shot TEXT,
-    note TEXT,
-    provenance TEXT NOT NULL,
-    findings TEXT NOT NULL,
-    submitted_by TEXT,
-    submitted_at TEXT NOT NULL
-);
-CREATE INDEX reviews_by_production ON reviews (production, submitted_at);
-CREATE TRIGGER reviews_no_update BEFORE UPDATE ON reviews
-BEGIN SELECT RAISE(ABORT, 'a review submission is immutable: record a decision instead'); END;
-CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews
-BEGIN SELECT RAISE(ABORT, 'a review submission cannot be deleted'); END;
-CREATE TABLE review_decisions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    review TEXT NOT NULL REFERENCES reviews(id),
-    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject', 'revise')),
-    notes TEXT NOT NULL,
-    reviewer TEXT,
-    feedback TEXT NOT NULL,
-    decided_at TEXT NOT NULL
-);
-CREATE INDEX review_decisions_by_review ON review_decisions (review, seq);
-CREATE TRIGGER review_decisions_no_update BEFORE UPDATE ON review_decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only: record a new decision to supersede one'); END;
-CREATE TRIGGER review_decisions_no_delete BEFORE DELETE ON review_decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only: they cannot be deleted'); END;
-CREATE TABLE review_kit_outbox (
-    decision INTEGER PRIMARY KEY REFERENCES review_decisions(seq),
-    kit TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    entities TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    written_at TEXT,
-    last_error TEXT
-);
-""",
+        tables=(reviews, review_decisions, review_kit_outbox),
+        append_only=(
+            AppendOnly(
+                table=reviews,
+                on_update="a review submission is immutable: record a decision instead",
+                on_delete="a review submission cannot be deleted",
+            ),
+            AppendOnly(
+                table=review_decisions,
+                on_update="decisions are append-only: record a new decision to supersede one",
+                on_delete="decisions are append-only: they cannot be deleted",
+            ),
+        ),
     )
 ]

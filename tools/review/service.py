@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 
 from core import NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity import LIKENESS_RULE, FindingStore, LedgerService, StoredFinding
 from tools.production import Asset, Production, ProductionService, Shot
+from tools.production.schema import assets
 from tools.review.models import (
     DECISIONS,
     STATUS_OF,
@@ -35,6 +38,7 @@ from tools.review.models import (
     ReviewSummary,
     ShotFeedback,
 )
+from tools.review.schema import review_decisions, review_kit_outbox, reviews
 from tools.style import StyleService
 
 log = logging.getLogger(__name__)
@@ -77,25 +81,23 @@ class ReviewService:
         self, asset: Asset, note: str | None, submitted_by: str | None, findings: list[StoredFinding]
     ) -> Review:
         with self._context.state.transaction() as tx:
-            existing = tx.execute("SELECT id FROM reviews WHERE asset = ?", (asset.id,)).fetchone()
+            existing = tx.scalar(sa.select(reviews.c.id).where(reviews.c.asset == asset.id))
             if existing is not None:
-                return self._review(tx, existing["id"]).model_copy(update={"already_submitted": True})
+                return self._review(tx, existing).model_copy(update={"already_submitted": True})
             review_id = "r_" + uuid.uuid4().hex[:16]
             provenance = _provenance(asset)
             tx.execute(
-                "INSERT INTO reviews (id, production, asset, shot, note, provenance, findings, submitted_by, "
-                "submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    review_id,
-                    asset.production,
-                    asset.id,
-                    asset.shot,
-                    note,
-                    json.dumps(provenance, default=str),
-                    json.dumps([f.model_dump() for f in findings]),
-                    submitted_by,
-                    now_iso(),
-                ),
+                sa.insert(reviews).values(
+                    id=review_id,
+                    production=asset.production,
+                    asset=asset.id,
+                    shot=asset.shot,
+                    note=note,
+                    provenance=json.dumps(provenance, default=str),
+                    findings=json.dumps([f.model_dump() for f in findings]),
+                    submitted_by=submitted_by,
+                    submitted_at=now_iso(),
+                )
             )
             if asset.shot is not None:
                 self._productions.set_shot_status(asset.production, asset.shot, "in_review", take=asset.id, tx=tx)
@@ -180,7 +182,7 @@ class ReviewService:
         must_not: list[str],
     ) -> int:
         with self._context.state.transaction() as tx:
-            row = tx.execute("SELECT * FROM reviews WHERE asset = ?", (asset.id,)).fetchone()
+            row = tx.row(sa.select(reviews).where(reviews.c.asset == asset.id))
             if row is None:
                 raise StudioError(
                     f"Asset {asset.id!r} is not in review: submit it first with review_submit(asset={asset.id!r})."
@@ -219,12 +221,20 @@ class ReviewService:
                 ).model_dump()
             if shot is not None:
                 self._productions.set_shot_status(asset.production, shot.ref, STATUS_OF[decision], take=asset.id, tx=tx)
-            cursor = tx.execute(
-                "INSERT INTO review_decisions (review, decision, notes, reviewer, feedback, decided_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (review_id, decision, notes, reviewer, json.dumps(feedback), now_iso()),
+            seq = int(
+                tx.scalar(
+                    sa.insert(review_decisions)
+                    .values(
+                        review=review_id,
+                        decision=decision,
+                        notes=notes,
+                        reviewer=reviewer,
+                        feedback=json.dumps(feedback),
+                        decided_at=now_iso(),
+                    )
+                    .returning(review_decisions.c.seq)
+                )
             )
-            seq = int(cursor.lastrowid or 0)
             self._queue_kit_material(tx, seq, review_id, prod.kit, asset, shot, decision, notes, row)
             self._productions.record_event(
                 asset.production,
@@ -255,7 +265,7 @@ class ReviewService:
         shot: Shot | None,
         decision: Decision,
         notes: str,
-        review: Any,
+        review: RowMapping,
     ) -> None:
         provenance = json.loads(review["provenance"])
         findings = [StoredFinding.model_validate(f) for f in json.loads(review["findings"])]
@@ -281,22 +291,21 @@ class ReviewService:
             lines.append(f"Continuity findings: {found}")
         entities = [*shot.characters, *shot.props, *([shot.location] if shot.location else [])] if shot else []
         tx.execute(
-            "INSERT INTO review_kit_outbox (decision, kit, kind, title, text, entities, tags) VALUES (?,?,?,?,?,?,?)",
-            (
-                seq,
-                kit,
-                kind,
-                f"review {review_id} #{seq} {decision}",
-                "\n".join(lines),
-                json.dumps(list(dict.fromkeys(entities))),
-                json.dumps([asset.production, *([shot.scene] if shot else [])]),
-            ),
+            sa.insert(review_kit_outbox).values(
+                decision=seq,
+                kit=kit,
+                kind=kind,
+                title=f"review {review_id} #{seq} {decision}",
+                text="\n".join(lines),
+                entities=json.dumps(list(dict.fromkeys(entities))),
+                tags=json.dumps([asset.production, *([shot.scene] if shot else [])]),
+            )
         )
 
     async def _write_kit_material(self, seq: int) -> None:
         """Write one decision's kit material; a Chroma failure leaves it pending for the next flush."""
         row = await anyio.to_thread.run_sync(
-            self._context.state.query_one, "SELECT * FROM review_kit_outbox WHERE decision = ?", (seq,)
+            self._context.state.row, sa.select(review_kit_outbox).where(review_kit_outbox.c.decision == seq)
         )
         if row is None or row["written_at"] is not None:
             return
@@ -323,15 +332,17 @@ class ReviewService:
     def _mark_written(self, seq: int, error: str | None) -> None:
         with self._context.state.transaction() as tx:
             tx.execute(
-                "UPDATE review_kit_outbox SET written_at = ?, last_error = ? WHERE decision = ?",
-                (None if error else now_iso(), error, seq),
+                sa.update(review_kit_outbox)
+                .where(review_kit_outbox.c.decision == seq)
+                .values(written_at=None if error else now_iso(), last_error=error)
             )
 
     async def flush_outbox(self) -> None:
         """Write every pending decision's kit material (what Chroma refused stays pending)."""
+        outbox = review_kit_outbox.c
         rows = await anyio.to_thread.run_sync(
-            self._context.state.query,
-            "SELECT decision FROM review_kit_outbox WHERE written_at IS NULL ORDER BY decision",
+            self._context.state.rows,
+            sa.select(outbox.decision).where(outbox.written_at.is_(None)).order_by(outbox.decision),
         )
         for row in rows:
             await self._write_kit_material(row["decision"])
@@ -351,14 +362,14 @@ class ReviewService:
         key = _required("review", review)
 
         def read() -> Review:
-            with self._context.state.transaction() as tx:
-                row = tx.execute("SELECT id FROM reviews WHERE id = ? OR asset = ?", (key, key)).fetchone()
-                if row is None:
+            with self._context.state.transaction(read_only=True) as tx:
+                found = tx.scalar(sa.select(reviews.c.id).where(sa.or_(reviews.c.id == key, reviews.c.asset == key)))
+                if found is None:
                     raise NotFound(
                         f"No review {key!r}: pass a review id ('r_...', from review_submit or review_queue) or the "
                         "id of an asset in review."
                     )
-                return self._review(tx, row["id"])
+                return self._review(tx, found)
 
         return await anyio.to_thread.run_sync(read)
 
@@ -367,15 +378,22 @@ class ReviewService:
             raise StudioError(f"Unknown review status {status!r}: use one of {', '.join(STATUSES)}, or leave it out.")
 
         def read() -> ReviewQueue:
-            with self._context.state.transaction() as tx:
+            with self._context.state.transaction(read_only=True) as tx:
                 pid = self._productions.resolve(production, tx)
-                rows = tx.execute(
-                    "SELECT r.*, a.kind, d.decision, d.decided_at FROM reviews r JOIN assets a ON a.id = r.asset "
-                    "LEFT JOIN review_decisions d "
-                    "ON d.seq = (SELECT MAX(seq) FROM review_decisions WHERE review = r.id) "
-                    "WHERE r.production = ? ORDER BY r.submitted_at, r.id",
-                    (pid,),
-                ).fetchall()
+                later = review_decisions.alias("later")
+                latest = (
+                    sa.select(sa.func.max(later.c.seq))
+                    .where(later.c.review == reviews.c.id)
+                    .correlate(reviews)
+                    .scalar_subquery()
+                )
+                rows = tx.rows(
+                    sa.select(reviews, assets.c.kind, review_decisions.c.decision, review_decisions.c.decided_at)
+                    .join(assets, assets.c.id == reviews.c.asset)
+                    .outerjoin(review_decisions, review_decisions.c.seq == latest)
+                    .where(reviews.c.production == pid)
+                    .order_by(reviews.c.submitted_at, reviews.c.id)
+                )
             summaries = [_summary(r) for r in rows]
             counts = {s: sum(1 for x in summaries if x.status == s) for s in STATUSES}
             shown = [s for s in summaries if status is None or s.status == status]
@@ -385,7 +403,8 @@ class ReviewService:
 
     async def productions_in_review(self) -> list[str]:
         rows = await anyio.to_thread.run_sync(
-            self._context.state.query, "SELECT DISTINCT production FROM reviews ORDER BY production"
+            self._context.state.rows,
+            sa.select(reviews.c.production).distinct().order_by(reviews.c.production),
         )
         return [r["production"] for r in rows]
 
@@ -394,7 +413,7 @@ class ReviewService:
 
         def find() -> tuple[Path, str]:
             found = self._productions.asset(asset)
-            if self._context.state.query_one("SELECT 1 FROM reviews WHERE asset = ?", (found.id,)) is None:
+            if self._context.state.row(sa.select(reviews.c.id).where(reviews.c.asset == found.id)) is None:
                 raise NotFound(f"Asset {found.id} is not in review.")
             return self._productions.asset_path(found.id), found.mime_type
 
@@ -402,10 +421,13 @@ class ReviewService:
 
     def feedback(self, pid: str, shot: str) -> ShotFeedback | None:
         """The latest decision on any take of a shot (sync: call it from a worker thread)."""
-        row = self._context.state.query_one(
-            "SELECT r.id, r.asset, d.decision, d.notes, d.reviewer, d.decided_at FROM review_decisions d "
-            "JOIN reviews r ON r.id = d.review WHERE r.production = ? AND r.shot = ? ORDER BY d.seq DESC LIMIT 1",
-            (pid, shot),
+        d = review_decisions.c
+        row = self._context.state.row(
+            sa.select(reviews.c.id, reviews.c.asset, d.decision, d.notes, d.reviewer, d.decided_at)
+            .select_from(review_decisions.join(reviews, reviews.c.id == d.review))
+            .where(reviews.c.production == pid, reviews.c.shot == shot)
+            .order_by(d.seq.desc())
+            .limit(1)
         )
         if row is None:
             return None
@@ -419,14 +441,26 @@ class ReviewService:
         )
 
     def _review(self, tx: Tx, review_id: str) -> Review:
-        row = tx.execute(
-            "SELECT r.*, a.kind FROM reviews r JOIN assets a ON a.id = r.asset WHERE r.id = ?", (review_id,)
-        ).fetchone()
-        decisions = tx.execute(
-            "SELECT d.*, o.kit, o.kind AS material_kind, o.title, o.written_at, o.last_error FROM review_decisions d "
-            "LEFT JOIN review_kit_outbox o ON o.decision = d.seq WHERE d.review = ? ORDER BY d.seq",
-            (review_id,),
-        ).fetchall()
+        row = tx.row(
+            sa.select(reviews, assets.c.kind)
+            .join(assets, assets.c.id == reviews.c.asset)
+            .where(reviews.c.id == review_id)
+        )
+        assert row is not None  # the caller found the review in this transaction, and reviews are never deleted
+        outbox = review_kit_outbox.c
+        decisions = tx.rows(
+            sa.select(
+                review_decisions,
+                outbox.kit,
+                outbox.kind.label("material_kind"),
+                outbox.title,
+                outbox.written_at,
+                outbox.last_error,
+            )
+            .outerjoin(review_kit_outbox, outbox.decision == review_decisions.c.seq)
+            .where(review_decisions.c.review == review_id)
+            .order_by(review_decisions.c.seq)
+        )
         records = [_decision_record(d, superseded=i < len(decisions) - 1) for i, d in enumerate(decisions)]
         asset = self._productions.asset(row["asset"], tx=tx)
         return Review(
@@ -503,7 +537,7 @@ def _provenance(asset: Asset) -> dict[str, Any]:
     }
 
 
-def _summary(row: Any) -> ReviewSummary:
+def _summary(row: RowMapping) -> ReviewSummary:
     findings = json.loads(row["findings"])
     return ReviewSummary(
         id=row["id"],
@@ -517,7 +551,7 @@ def _summary(row: Any) -> ReviewSummary:
     )
 
 
-def _decision_record(row: Any, *, superseded: bool) -> DecisionRecord:
+def _decision_record(row: RowMapping, *, superseded: bool) -> DecisionRecord:
     feedback = json.loads(row["feedback"])
     material = None
     if row["kit"] is not None:

@@ -5,7 +5,7 @@ anyone once the lease has run out (the owner died or hangs), may settle a row: f
 that source. So a replica starting up never undoes a write that another, live replica is making.
 Taking over an expired row is a compare-and-set on (owner, lease), so two replicas never both do.
 
-Calls are blocking SQLite work: run them in a worker thread.
+Calls are blocking state-store work: run them in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,22 +18,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core import Migration, StudioContext
+import sqlalchemy as sa
 
-MIGRATIONS = [
-    Migration(
-        id="style-001-pending",
-        sql="""CREATE TABLE style_pending (
-            kit TEXT NOT NULL, source TEXT NOT NULL, old_ids TEXT NOT NULL, new_ids TEXT NOT NULL,
-            started_at TEXT NOT NULL, PRIMARY KEY (kit, source))""",
-    ),
-    # Rows from before owners existed get owner '' and an expired lease: anyone may settle them.
-    Migration(
-        id="style-002-pending-owner",
-        sql="""ALTER TABLE style_pending ADD COLUMN owner TEXT NOT NULL DEFAULT '';
-        ALTER TABLE style_pending ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;""",
-    ),
-]
+from core import StudioContext
+from tools.style.schema import style_pending
 
 
 @dataclass(frozen=True)
@@ -64,37 +52,43 @@ class IngestJournal:
     def begin(self, kit: str, writes: Sequence[SourceWrite]) -> None:
         lease_until = time.time() + self.lease_s
         with self._context.state.transaction() as tx:
-            tx.executemany(
-                "INSERT OR REPLACE INTO style_pending (kit, source, old_ids, new_ids, started_at, owner, lease_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [self._row(kit, w, lease_until) for w in writes],
-            )
+            for w in writes:
+                tx.upsert(style_pending, self._row(kit, w, lease_until), key=["kit", "source"])
 
-    def _row(self, kit: str, w: SourceWrite, lease_until: float) -> tuple[object, ...]:
-        old, new = json.dumps(list(w.old_ids)), json.dumps(list(w.new_ids))
-        return (kit, w.source, old, new, w.started_at, self.owner, lease_until)
+    def _row(self, kit: str, w: SourceWrite, lease_until: float) -> dict[str, object]:
+        return {
+            "kit": kit,
+            "source": w.source,
+            "old_ids": json.dumps(list(w.old_ids)),
+            "new_ids": json.dumps(list(w.new_ids)),
+            "started_at": w.started_at,
+            "owner": self.owner,
+            "lease_until": lease_until,
+        }
 
     def finish(self, kit: str, sources: Sequence[str]) -> None:
         """The sources are written: drop their rows (only ours; another owner's row is its business)."""
+        if not sources:
+            return
+        t = style_pending.c
         with self._context.state.transaction() as tx:
-            tx.executemany(
-                "DELETE FROM style_pending WHERE kit = ? AND source = ? AND owner = ?",
-                [(kit, source, self.owner) for source in sources],
-            )
+            tx.execute(sa.delete(style_pending).where(t.kit == kit, t.source.in_(list(sources)), t.owner == self.owner))
 
     def renew(self) -> None:
         """Extend the lease of every row this process owns: it is alive, so they stay its to settle."""
+        t = style_pending.c
         with self._context.state.transaction() as tx:
             tx.execute(
-                "UPDATE style_pending SET lease_until = ? WHERE owner = ?", (time.time() + self.lease_s, self.owner)
+                sa.update(style_pending).where(t.owner == self.owner).values(lease_until=time.time() + self.lease_s)
             )
 
     def settleable(self) -> list[PendingSource]:
         """Rows this process may settle: its own, and those whose owner let the lease run out."""
-        rows = self._context.state.query(
-            "SELECT kit, source, old_ids, new_ids, owner, lease_until FROM style_pending "
-            "WHERE owner = ? OR lease_until < ? ORDER BY kit, source",
-            (self.owner, time.time()),
+        t = style_pending.c
+        rows = self._context.state.rows(
+            sa.select(t.kit, t.source, t.old_ids, t.new_ids, t.owner, t.lease_until)
+            .where(sa.or_(t.owner == self.owner, t.lease_until < time.time()))
+            .order_by(t.kit, t.source)
         )
         return [
             PendingSource(
@@ -110,18 +104,17 @@ class IngestJournal:
 
     def take_over(self, entry: PendingSource) -> bool:
         """Make an expired row ours, unless its owner renewed it or another replica took it first."""
+        t = style_pending.c
         with self._context.state.transaction() as tx:
-            cursor = tx.execute(
-                "UPDATE style_pending SET owner = ?, lease_until = ? "
-                "WHERE kit = ? AND source = ? AND owner = ? AND lease_until = ? AND lease_until < ?",
-                (
-                    self.owner,
-                    time.time() + self.lease_s,
-                    entry.kit,
-                    entry.source,
-                    entry.owner,
-                    entry.lease_until,
-                    time.time(),
-                ),
+            result = tx.execute(
+                sa.update(style_pending)
+                .where(
+                    t.kit == entry.kit,
+                    t.source == entry.source,
+                    t.owner == entry.owner,
+                    t.lease_until == entry.lease_until,
+                    t.lease_until < time.time(),
+                )
+                .values(owner=self.owner, lease_until=time.time() + self.lease_s)
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1

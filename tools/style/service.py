@@ -27,7 +27,7 @@ from core import NotFound, StudioContext, StudioError, confine, crash_point, lis
 from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError
-from tools.style.journal import MIGRATIONS, IngestJournal, PendingSource, SourceWrite
+from tools.style.journal import IngestJournal, PendingSource, SourceWrite
 from tools.style.models import (
     IngestResult,
     KitInfo,
@@ -41,6 +41,7 @@ from tools.style.models import (
     StyleKind,
 )
 from tools.style.readers import SUPPORTED_SUFFIXES, Document, effective_kind, is_sidecar, read_source, read_text
+from tools.style.schema import MIGRATIONS
 from tools.style.store import UNREACHABLE, ChromaStore, ChromaUnavailable, check_kit_name
 
 log = logging.getLogger(__name__)
