@@ -62,7 +62,6 @@ class Migration(BaseModel):
     tables: tuple[sa.Table, ...] = ()
     add_columns: tuple[sa.Column[Any], ...] = ()
     append_only: tuple[AppendOnly, ...] = ()
-    sql: str = ""  # LEGACY (SQLite only) until every family declares its tables; removed after
 
 
 class StateUnavailable(StudioError):
@@ -167,14 +166,6 @@ class StateStore:
         with self.transaction(read_only=True) as tx:
             return tx.row(statement)
 
-    def query(self, sql: str, params: Any = ()) -> Any:  # LEGACY
-        with self.transaction() as tx:
-            return tx.execute(sql, params).fetchall()  # type: ignore
-
-    def query_one(self, sql: str, params: Any = ()) -> Any:  # LEGACY
-        rows = self.query(sql, params)
-        return rows[0] if rows else None
-
     def trace(self, callback: Callable[[str], None] | None) -> None:
         """Call `callback` with every SQL statement this store runs (None stops): for tests and debugging."""
         self._tracer = callback
@@ -196,13 +187,7 @@ class Tx:
 
     def execute(self, statement: sa.Executable, params: Sequence[Mapping[str, Any]] | None = None) -> CursorResult[Any]:
         """Run a statement; `params`, a list of rows, runs it once per row (executemany)."""
-        if isinstance(statement, str):  # LEGACY during the conversion to SQLAlchemy Core; removed after
-            return _Legacy(self.connection.exec_driver_sql(statement, tuple(params or ())))  # type: ignore
         return self.connection.execute(statement, list(params) if params is not None else None)
-
-    def executemany(self, sql: str, rows: Any) -> Any:  # LEGACY
-        rows = [tuple(r) for r in rows]
-        return self.connection.exec_driver_sql(sql, rows) if rows else None
 
     def rows(self, statement: sa.Executable) -> list[RowMapping]:
         return list(self.connection.execute(statement).mappings())
@@ -231,35 +216,7 @@ class Tx:
         )
 
 
-class _Legacy:  # LEGACY result wrapper: rows by name, as sqlite3.Row gave them
-    def __init__(self, result: Any) -> None:
-        self._result = result
-        self.lastrowid = result.lastrowid
-        self.rowcount = result.rowcount
-
-    def fetchone(self) -> Any:
-        row = self._result.mappings().first() if self._result.returns_rows else None
-        return row
-
-    def fetchall(self) -> Any:
-        return list(self._result.mappings()) if self._result.returns_rows else []
-
-    def __iter__(self) -> Any:
-        return iter(self.fetchall())
-
-
 def _apply(conn: sa.Connection, migration: Migration) -> None:
-    if migration.sql:  # LEGACY
-        import sqlite3
-
-        current = ""
-        for line in migration.sql.splitlines(keepends=True):
-            current += line
-            if sqlite3.complete_statement(current):
-                conn.exec_driver_sql(current.strip())
-                current = ""
-        if current.strip():
-            conn.exec_driver_sql(current.strip())
     for table in migration.tables:
         table.create(conn)
     for column in migration.add_columns:

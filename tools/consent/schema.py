@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core import METADATA, AppendOnly, Migration
-from tools.production.schema import assets, productions
+from tools.production import tables
 
 performers = sa.Table(
     "performers",
@@ -31,7 +31,7 @@ performer_references = sa.Table(
     "performer_references",
     METADATA,
     sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), primary_key=True),
-    sa.Column("asset", sa.Text, sa.ForeignKey(assets.c.id), primary_key=True),
+    sa.Column("asset", sa.Text, sa.ForeignKey(tables.assets.c.id), primary_key=True),
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("added_at", sa.Text, nullable=False),
     sa.Index("performer_references_by_sha", "sha256"),
@@ -40,7 +40,7 @@ performer_references = sa.Table(
 performer_roles = sa.Table(
     "performer_roles",
     METADATA,
-    sa.Column("production", sa.Text, sa.ForeignKey(productions.c.id), primary_key=True),
+    sa.Column("production", sa.Text, sa.ForeignKey(tables.productions.c.id), primary_key=True),
     sa.Column("character_key", sa.Text, primary_key=True),
     sa.Column("character", sa.Text, nullable=False),
     sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
@@ -68,7 +68,7 @@ consent_refusals = sa.Table(
     "consent_refusals",
     METADATA,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("production", sa.Text, sa.ForeignKey(productions.c.id), nullable=False),
+    sa.Column("production", sa.Text, sa.ForeignKey(tables.productions.c.id), nullable=False),
     sa.Column("performer", sa.Text, sa.ForeignKey("performers.id"), nullable=False),
     sa.Column("tool", sa.Text, nullable=False),
     sa.Column("shot", sa.Text),

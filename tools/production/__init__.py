@@ -3,6 +3,7 @@
 Other families use the names below, nothing else: a `ProductionService` (handed to them as
 `productions`) and the models and helpers listed here."""
 
+from tools.production import schema as tables
 from tools.production.assets import ASSET_URI, asset_id, asset_link
 from tools.production.base import digest
 from tools.production.errors import BudgetExceeded, Conflict, InvalidInput
@@ -59,4 +60,5 @@ __all__ = [
     "natural_key",
     "parse_shot_ref",
     "shot_ref",
+    "tables",
 ]

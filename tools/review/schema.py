@@ -10,14 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core import METADATA, AppendOnly, Migration
-from tools.production.schema import assets, productions
+from tools.production import tables
 
 reviews = sa.Table(
     "reviews",
     METADATA,
     sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("production", sa.Text, sa.ForeignKey(productions.c.id), nullable=False),
-    sa.Column("asset", sa.Text, sa.ForeignKey(assets.c.id), nullable=False, unique=True),
+    sa.Column("production", sa.Text, sa.ForeignKey(tables.productions.c.id), nullable=False),
+    sa.Column("asset", sa.Text, sa.ForeignKey(tables.assets.c.id), nullable=False, unique=True),
     sa.Column("shot", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("provenance", sa.Text, nullable=False),

@@ -22,8 +22,7 @@ from sqlalchemy.engine import RowMapping
 
 from core import NotFound, StudioContext, StudioError, Tx, now_iso
 from tools.continuity import LIKENESS_RULE, FindingStore, LedgerService, StoredFinding
-from tools.production import Asset, Production, ProductionService, Shot
-from tools.production.schema import assets
+from tools.production import Asset, Production, ProductionService, Shot, tables
 from tools.review.models import (
     DECISIONS,
     STATUS_OF,
@@ -388,8 +387,8 @@ class ReviewService:
                     .scalar_subquery()
                 )
                 rows = tx.rows(
-                    sa.select(reviews, assets.c.kind, review_decisions.c.decision, review_decisions.c.decided_at)
-                    .join(assets, assets.c.id == reviews.c.asset)
+                    sa.select(reviews, tables.assets.c.kind, review_decisions.c.decision, review_decisions.c.decided_at)
+                    .join(tables.assets, tables.assets.c.id == reviews.c.asset)
                     .outerjoin(review_decisions, review_decisions.c.seq == latest)
                     .where(reviews.c.production == pid)
                     .order_by(reviews.c.submitted_at, reviews.c.id)
@@ -442,8 +441,8 @@ class ReviewService:
 
     def _review(self, tx: Tx, review_id: str) -> Review:
         row = tx.row(
-            sa.select(reviews, assets.c.kind)
-            .join(assets, assets.c.id == reviews.c.asset)
+            sa.select(reviews, tables.assets.c.kind)
+            .join(tables.assets, tables.assets.c.id == reviews.c.asset)
             .where(reviews.c.id == review_id)
         )
         assert row is not None  # the caller found the review in this transaction, and reviews are never deleted
