@@ -75,6 +75,7 @@ class StateStore:
         self.dialect = self.url.get_backend_name()
         # SQLite: one connection behind a lock, as there is one writer anyway. PostgreSQL: a pool.
         self._lock: AbstractContextManager[Any] = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        self._in_transaction = threading.local()
         if self.dialect == "sqlite":
             path = Path(self.url.database or "")
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,11 +128,18 @@ class StateStore:
         """One atomic unit of work: committed on success, rolled back on any exception.
 
         `read_only` (PostgreSQL): a consistent snapshot that takes no write lock."""
+        if getattr(self._in_transaction, "active", False):
+            # SQLite would refuse the nested BEGIN and PostgreSQL would wait on its own write lock.
+            raise RuntimeError("a state transaction was opened inside another on the same thread; use the outer Tx")
         with self._lock, self._connect(read_only) as conn:
             with conn.begin():
                 if self.dialect == "postgresql" and not read_only:
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_WRITE_LOCK)))
-                yield Tx(conn)
+                self._in_transaction.active = True
+                try:
+                    yield Tx(conn)
+                finally:
+                    self._in_transaction.active = False
 
     @contextmanager
     def _connect(self, read_only: bool) -> Iterator[sa.Connection]:

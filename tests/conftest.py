@@ -27,6 +27,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from tests import helpers, postgres
 from tests.fake_gemini import FakeGemini
+from tests.postgres import STATE_URL_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_KIT = REPO / "server" / "sample_kit"  # ships in the package for `studio-mcp demo`
@@ -50,10 +51,6 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 120
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
-
-
-# Under `pytest --state=postgresql`, the PostgreSQL database of the running test (see `state_store`).
-STATE_URL_VARIABLE = "TEST_STATE_URL"
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -3,17 +3,20 @@ families, and calls through a real MCP client."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
 
 from core import Settings, StudioContext
 from server.app import Families, build_families, serve_families
+from tests.postgres import STATE_URL_VARIABLE
 from tools.production import ProductionService
 
 VERTEX_KEY = "vertex-express-test-key"
@@ -102,3 +105,19 @@ async def make_production(
     for scene, scene_shots in (shots or {}).items():
         await call(client, "shots_save", production=pid, scene=scene, shots=scene_shots)
     return pid
+
+
+def stored_text(data_dir: Path) -> str:
+    """Everything the server keeps: every file in its data directory, and under --state=postgresql every row
+    of the test's database (for checks that a secret was never written anywhere)."""
+    parts = [p.read_bytes().decode("latin-1") for p in data_dir.rglob("*") if p.is_file()]
+    if url := os.environ.get(STATE_URL_VARIABLE):
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            metadata = sa.MetaData()
+            metadata.reflect(engine)
+            with engine.connect() as conn:
+                parts += [repr(list(conn.execute(sa.select(table)))) for table in metadata.sorted_tables]
+        finally:
+            engine.dispose()
+    return "\n".join(parts)

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import psycopg
 
+# Under `pytest --state=postgresql`, the PostgreSQL database of the running test (see conftest `state_store`).
+STATE_URL_VARIABLE = "TEST_STATE_URL"
+
 
 def _bindir() -> Path:
     found = shutil.which("pg_ctl")

@@ -13,7 +13,7 @@ from mcp import Client
 
 from tests.conftest import SAMPLE_KIT, stdio_params
 from tests.fake_gemini import FakeGemini
-from tests.helpers import error_text, result_data, vertex_env
+from tests.helpers import error_text, result_data, stored_text, vertex_env
 
 KEY = "AIzaPipelineTestKey000000000000000000"
 
@@ -110,4 +110,5 @@ async def test_brief_to_checked_clip(tmp_path: Path, fake: FakeGemini) -> None:
         sources = {f["source"] for f in report["findings"]}
         assert "preflight" in sources
         assert {f["shot"] for f in report["findings"]} >= {"1/2"}
-    assert KEY not in (tmp_path / "data" / "state.sqlite3").read_bytes().decode("latin-1")
+    stored = stored_text(tmp_path / "data")
+    assert "lantern light" in stored and KEY not in stored  # the state was read, and holds no key

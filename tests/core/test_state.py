@@ -85,6 +85,22 @@ def test_a_failed_transaction_leaves_nothing(state_url: str) -> None:
         store.close()
 
 
+def test_a_transaction_inside_another_is_refused_and_the_outer_one_rolls_back(state_url: str) -> None:
+    notes, counters = _tables()
+    store = StateStore(state_url)
+    try:
+        store.migrate(_migrations(notes, counters))
+        with pytest.raises(RuntimeError, match="inside another"), store.transaction() as tx:
+            tx.execute(sa.insert(counters).values(name="a", value=1))
+            store.row(sa.select(counters))  # a read through the store, not the Tx: a programming error
+        assert store.rows(sa.select(counters)) == []
+        with store.transaction() as tx:  # the store is usable again on this thread
+            tx.execute(sa.insert(counters).values(name="b", value=2))
+        assert [r["name"] for r in store.rows(sa.select(counters))] == ["b"]
+    finally:
+        store.close()
+
+
 def test_upsert_replaces_or_ignores(state_url: str) -> None:
     notes, counters = _tables()
     store = StateStore(state_url)

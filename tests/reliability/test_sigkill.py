@@ -215,7 +215,8 @@ async def test_sigkill_during_veo_submits_never_submits_twice(tmp_path: Path, fa
     fake.add_fault(":predictLongRunning", "delay", times=None, delay_s=0.25)  # a submit takes a while
     rng = random.Random(SEED)
     workdir = make_workdir(tmp_path / "work")
-    env = genai_env(fake.url)
+    # A killed server's leases are what a restarted one waits out before resuming its jobs.
+    env = {**genai_env(fake.url), "STUDIO_VEO_POLL_LEASE_S": "1"}
     shots = [{"number": 1, "description": "The ferry slides out of the fog toward the quay.", "duration_s": 4}]
     pid = ""
     seeds = iter(range(1000))

@@ -62,13 +62,9 @@ class JobStore:
     # -- reads
 
     def get(self, job_id: str) -> Row:
-        key = (job_id or "").strip()
-        row = self._context.state.row(_by_id(key))
+        row = self._context.state.row(_by_id((job_id or "").strip()))
         if row is None:
-            raise NotFound(
-                f"No video job {job_id!r}. Job ids look like 'vj_' + 16 hex digits and come from video_generate; "
-                "video_jobs(production) lists a production's jobs."
-            )
+            raise _no_such_job(job_id)
         return dict(row)
 
     def of_production(self, pid: str, status: str | None) -> list[Row]:
@@ -345,8 +341,7 @@ class JobStore:
         with self._context.state.transaction() as tx:
             found = tx.row(_by_id((job_id or "").strip()))
             if found is None:
-                self.get(job_id)  # raises NotFound with the remedy
-                raise AssertionError("unreachable")
+                raise _no_such_job(job_id)
             row = dict(found)
             if row["status"] in TERMINAL_STATUSES:
                 return row, False
@@ -409,6 +404,13 @@ class JobStore:
             detail={k: v for k, v in detail.items() if v is not None},
             tx=tx,
         )
+
+
+def _no_such_job(job_id: str) -> NotFound:
+    return NotFound(
+        f"No video job {job_id!r}. Job ids look like 'vj_' + 16 hex digits and come from video_generate; "
+        "video_jobs(production) lists a production's jobs."
+    )
 
 
 def _by_id(job_id: str) -> sa.Select[Any]:
