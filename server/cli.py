@@ -1,4 +1,4 @@
-"""`studio-mcp serve|doctor|review`."""
+"""`studio-mcp serve|doctor|review|settings`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from server.http import (
     run_http,
     serve_socket,
 )
+from server.settings_doc import settings_table
 from server.stdio import run_stdio
 from tools.generation import price_table
 from tools.review import ReviewService, review_routes
@@ -74,7 +75,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     demo.add_argument("--data-dir", type=Path, help="Where to keep the demo's state (default: a new temp dir).")
     demo.add_argument("--vertex", action="store_true", help="Generate with Vertex AI (paid; needs credentials).")
+    reference = commands.add_parser("settings", help="Print every setting with its default and meaning.")
+    reference.add_argument(
+        "--markdown", action="store_true", required=True, help="As the README's Markdown table (the only format)."
+    )
     args = parser.parse_args(argv)
+    if args.command == "settings":  # the reference, not this environment's values: nothing is read
+        sys.stdout.write(settings_table() + "\n")
+        return
     if args.command == "demo":  # its own server process reads the settings
         sys.exit(run_demo(args.data_dir, vertex=args.vertex))
 

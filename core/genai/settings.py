@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 TUNABLE_FIELDS = (
     "timeout_s",
@@ -27,13 +27,21 @@ class GenAISettings(BaseModel):
     vertex_api_key: SecretStr | None = None  # Vertex AI express mode
     gemini_base_url: str | None = None
     vertex_base_url: str | None = None
-    timeout_s: float = 120.0
-    max_retries: int = 4  # retries after the first attempt: 408/429/5xx, but only 429 for a paid call
-    retry_initial_delay_s: float = 1.0
-    retry_max_delay_s: float = 30.0
-    retry_jitter_s: float = 1.0
-    # The SDK's async HTTP transport: "auto" lets it choose (aiohttp when installed, else httpx).
-    transport: Literal["auto", "httpx"] = "auto"
+    # The tunables (TUNABLE_FIELDS), read from STUDIO_GENAI_<FIELD>; their descriptions are the README's rows.
+    timeout_s: float = Field(120.0, description="Timeout of one Gemini/Vertex call.")
+    max_retries: int = Field(
+        4,
+        description="Retries (backoff with jitter) on 408/429/5xx; a paid call (Veo submit, image generation) makes "
+        "one SDK attempt and retries only 429.",
+    )
+    retry_initial_delay_s: float = Field(1.0, description="First retry delay; it doubles per retry.")
+    retry_max_delay_s: float = Field(30.0, description="Longest retry delay.")
+    retry_jitter_s: float = Field(1.0, description="Up to this much random delay added to each retry.")
+    transport: Literal["auto", "httpx"] = Field(
+        "auto",
+        description="The SDK's async HTTP transport: `auto` lets it choose (aiohttp when installed, else httpx); "
+        "`httpx` makes google-genai use httpx instead of aiohttp.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> GenAISettings:
