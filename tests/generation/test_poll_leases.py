@@ -92,3 +92,37 @@ async def test_two_replicas_poll_each_job_once_and_take_over_after_a_lease_expir
     finally:
         for fake in fakes:
             fake.stop()
+
+
+async def test_a_backoff_longer_than_the_lease_keeps_the_job_with_its_poller(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Polls 2.5 s apart, leases of 1 s (longer than a poll takes, shorter than the backoff): a lease runs
+    # from the job's next poll, so the other replica, awake and polling, never takes a live holder's job.
+    shared = FakeState(default_polls=1)
+    fakes = [FakeGemini(state=shared).start() for _ in range(2)]
+    try:
+        apps: list[App] = []
+        for fake in fakes:
+            env = vertex_env(
+                fake.url, STUDIO_VEO_POLL_LEASE_S="1", STUDIO_VEO_POLL_INITIAL_S="2.5", STUDIO_VEO_POLL_MAX_S="2.5"
+            )
+            for name, value in env.items():
+                clean_env.setenv(name, value)
+            apps.append(build_app(tmp_path / "data"))
+        async with Client(apps[0].server) as a, Client(apps[1].server) as b:
+            pid = await make_production(a, "Slow Polls", kit="slow-kit", budget_usd=50.0, shots={"1": SHOTS})
+            jobs = []
+            for seed, client in enumerate((a, b, a, b)):
+                fakes[0].add_fault(":predictLongRunning", "polls", polls=3)
+                jobs.append(await call(client, "video_generate", production=pid, shot="1/1", seed=seed))
+            for job in jobs:
+                final = await call(b, "video_job", job=job["id"], wait_s=60)
+                assert final["status"] == "done", final
+        pollers = _pollers(fakes)
+        for replica, job in zip((0, 1, 0, 1), jobs, strict=True):
+            seen = [r for r, _ in pollers[job["operation"]]]
+            assert len(seen) >= 3 and set(seen) == {replica}, (job["id"], seen)
+    finally:
+        for fake in fakes:
+            fake.stop()

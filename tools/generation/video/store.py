@@ -56,8 +56,9 @@ class JobStore:
         # This server process, as the holder of poll leases (replicas share the store).
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
 
-    def _lease_until(self) -> float:
-        return time.time() + self._context.settings.veo_poll_lease_s
+    def _lease_until(self, after: float | None = None) -> float:
+        """A lease from now, or from a job's next poll (a backoff longer than the lease keeps the job here)."""
+        return max(time.time(), after or 0.0) + self._context.settings.veo_poll_lease_s
 
     # -- reads
 
@@ -218,7 +219,7 @@ class JobStore:
                     next_poll_ts=next_poll_ts,
                     status=sa.case((c.status == "submitting", "pending"), else_=c.status),
                     poll_owner=self.owner,  # the submitter polls it first
-                    poll_lease_until=self._lease_until(),
+                    poll_lease_until=self._lease_until(after=next_poll_ts),
                 )
             )
             return _current(tx, job_id)
@@ -297,14 +298,15 @@ class JobStore:
             polls = tx.scalar(sa.select(c.polls).where(*held))
             if polls is None:
                 return
+            next_poll_ts = time.time() + delay_after(polls + 1)
             tx.execute(
                 sa.update(video_jobs)
                 .where(*held)
                 .values(
                     polls=c.polls + 1,
-                    next_poll_ts=time.time() + delay_after(polls + 1),
+                    next_poll_ts=next_poll_ts,
                     error=error,
-                    poll_lease_until=self._lease_until(),
+                    poll_lease_until=self._lease_until(after=next_poll_ts),
                 )
             )
 
