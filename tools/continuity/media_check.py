@@ -10,8 +10,11 @@ so the report shows them next to the preflight's.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 from pathlib import Path
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
@@ -125,7 +128,7 @@ class MediaChecker:
         try:
             analysis = await run(
                 functools.partial(
-                    analyze_media,
+                    _analyze_and_release,
                     clip_path,
                     brand_palette=palette,
                     reference_images=[*images, *performers],
@@ -278,6 +281,27 @@ class MediaChecker:
                 out[path] = (performer, asset_id, covered)
                 references.append(MediaReference(role="performer", ref=asset_id, detail=performer.name))
         return out
+
+
+def _analyze_and_release(path: Path, **kwargs: Any) -> MediaAnalysis:
+    """analyze_media, then hand the freed decode buffers back to the OS: glibc keeps them in per-thread
+    arenas, so a long-lived server's resident set crept up with each large clip."""
+    try:
+        return analyze_media(path, **kwargs)
+    finally:
+        _malloc_trim()
+
+
+@functools.cache
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name else None
+
+
+def _malloc_trim() -> None:
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
+        libc.malloc_trim(0)
 
 
 def _split_likeness(
