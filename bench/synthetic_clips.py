@@ -129,6 +129,24 @@ def _draw_character(img: np.ndarray, ch: _Character, cx: float, ground_y: float)
         img[eye] = (25, 25, 30)
 
 
+def _yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:0 (what swscale makes of RGB by default), computed here: swscale's own
+    conversion gave different bytes for the same frames from run to run (it depends on buffer alignment
+    and the process's heap), so a test clip flipped between one break and two across runs of the suite."""
+    h, w = rgb.shape[:2]
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    cb = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
+    cr = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+
+    def half(plane: np.ndarray) -> np.ndarray:
+        return plane[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+    planes = [y, half(cb), half(cr)]
+    u8 = [np.clip(np.rint(p), 0, 255).astype(np.uint8) for p in planes]
+    return np.concatenate([u8[0].reshape(-1), u8[1].reshape(-1), u8[2].reshape(-1)]).reshape(h * 3 // 2, w)
+
+
 def _encode(frames: list[np.ndarray], path: Path) -> None:
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=FPS)
@@ -136,7 +154,7 @@ def _encode(frames: list[np.ndarray], path: Path) -> None:
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "20", "preset": "veryfast"}
         for arr in frames:
-            frame = av.VideoFrame.from_ndarray(arr, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(_yuv420p(arr), format="yuv420p")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
