@@ -13,6 +13,7 @@ Run: .venv/bin/python -m bench.bench_style [--chunks N] [--queries Q] [--runs R]
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import tempfile
@@ -90,7 +91,9 @@ async def main(chunks: int, n_queries: int, runs: int) -> None:
         texts = make_corpus(work / "corpus", chunks)
         embed_rate = raw_embed_rate(texts)
 
-        params = studio_params(work, work / "data", STUDIO_MAX_FILES_PER_INGEST="5000")
+        params = studio_params(
+            work, work / "data", STUDIO_MAX_FILES_PER_INGEST="5000", STUDIO_ALLOWED_ROOTS=json.dumps([str(work)])
+        )
         async with Client(params) as client:
             await client.call_tool("style_ingest", {"kit": "warm", "text": "warm up the embedder", "title": "w"})
             start = time.perf_counter()
