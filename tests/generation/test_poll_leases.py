@@ -7,7 +7,8 @@ follows the progress the other made."""
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +33,29 @@ def _pollers(fakes: list[FakeGemini]) -> dict[str, list[tuple[int, int]]]:
     return polls
 
 
-async def test_two_replicas_poll_each_job_once_and_take_over_after_a_lease_expires(
-    clean_env: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@contextmanager
+def two_replicas(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, **settings: str
+) -> Iterator[tuple[list[FakeGemini], list[App]]]:
+    """Two in-process replicas on one store, each with its own fake (one shared state) so polls say who sent them."""
     shared = FakeState(default_polls=1)
     fakes = [FakeGemini(state=shared).start() for _ in range(2)]
     try:
         apps: list[App] = []
         for fake in fakes:  # each replica reads its own fake's address when it is built
-            for name, value in vertex_env(fake.url, STUDIO_VEO_POLL_LEASE_S=str(LEASE_S)).items():
+            for name, value in vertex_env(fake.url, **settings).items():
                 clean_env.setenv(name, value)
             apps.append(build_app(tmp_path / "data"))
+        yield fakes, apps
+    finally:
+        for fake in fakes:
+            fake.stop()
+
+
+async def test_two_replicas_poll_each_job_once_and_take_over_after_a_lease_expires(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with two_replicas(clean_env, tmp_path, STUDIO_VEO_POLL_LEASE_S=str(LEASE_S)) as (fakes, apps):
         async with Client(apps[1].server) as b, AsyncExitStack() as first:
             a = await first.enter_async_context(Client(apps[0].server))
             pid = await make_production(a, "Lease Ferry", kit="lease-kit", budget_usd=50.0, shots={"1": SHOTS})
@@ -89,9 +102,6 @@ async def test_two_replicas_poll_each_job_once_and_take_over_after_a_lease_expir
         paid = fakes[0].paid_by_label("video")
         assert set(paid) == {quick["id"], *(job["id"] for _, job in jobs)}, paid
         assert set(paid.values()) == {1}, paid
-    finally:
-        for fake in fakes:
-            fake.stop()
 
 
 async def test_a_backoff_longer_than_the_lease_keeps_the_job_with_its_poller(
@@ -99,17 +109,8 @@ async def test_a_backoff_longer_than_the_lease_keeps_the_job_with_its_poller(
 ) -> None:
     # Polls 2.5 s apart, leases of 1 s (longer than a poll takes, shorter than the backoff): a lease runs
     # from the job's next poll, so the other replica, awake and polling, never takes a live holder's job.
-    shared = FakeState(default_polls=1)
-    fakes = [FakeGemini(state=shared).start() for _ in range(2)]
-    try:
-        apps: list[App] = []
-        for fake in fakes:
-            env = vertex_env(
-                fake.url, STUDIO_VEO_POLL_LEASE_S="1", STUDIO_VEO_POLL_INITIAL_S="2.5", STUDIO_VEO_POLL_MAX_S="2.5"
-            )
-            for name, value in env.items():
-                clean_env.setenv(name, value)
-            apps.append(build_app(tmp_path / "data"))
+    slow = {"STUDIO_VEO_POLL_LEASE_S": "1", "STUDIO_VEO_POLL_INITIAL_S": "2.5", "STUDIO_VEO_POLL_MAX_S": "2.5"}
+    with two_replicas(clean_env, tmp_path, **slow) as (fakes, apps):
         async with Client(apps[0].server) as a, Client(apps[1].server) as b:
             pid = await make_production(a, "Slow Polls", kit="slow-kit", budget_usd=50.0, shots={"1": SHOTS})
             jobs = []
@@ -123,6 +124,3 @@ async def test_a_backoff_longer_than_the_lease_keeps_the_job_with_its_poller(
         for replica, job in zip((0, 1, 0, 1), jobs, strict=True):
             seen = [r for r, _ in pollers[job["operation"]]]
             assert len(seen) >= 3 and set(seen) == {replica}, (job["id"], seen)
-    finally:
-        for fake in fakes:
-            fake.stop()
