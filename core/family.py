@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp.server import MCPServer
 
-from core.state import Migration
+if TYPE_CHECKING:  # SQLAlchemy is not imported before the families are
+    from core.state import Migration
 
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 

@@ -8,21 +8,20 @@ start-up, not in the middle of a tool call.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
-from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from mcp.server.context import ServerMiddleware
 
-from core import Family, Settings, StudioContext, tracing
-from core.errors import shown
+from core import Family, Settings, tracing
+from core.context import StudioContext
 from core.imports import import_heavy
-from server.arguments import ReadableArgumentErrors
+from server.base import NAME, new_server
+from server.deferred import Loaded
 from server.tracing import ToolCallTracing
 from tools.consent import ConsentFamily
 from tools.continuity import ContinuityFamily
@@ -32,13 +31,6 @@ from tools.review import ReviewFamily
 from tools.style import StyleFamily
 
 log = logging.getLogger("studio_mcp")
-
-INSTRUCTIONS = """\
-studio-mcp serves a creative studio's pipeline: style retrieval (style_*), productions and briefs,
-shot plans and grounded prompts (prompt_build), continuity checks before and after generation,
-Veo/Gemini generation with cost and budget, human review gates (review_*), performer consent
-(performer_*), and pipeline figures (pipeline_report). Ground every generation in style_search
-results and the production's brief; a rejected take's notes reach the next prompt_build."""
 
 
 @dataclass(frozen=True)
@@ -108,52 +100,39 @@ def lifespan(context: StudioContext, families: Sequence[Family]) -> Any:
     return run
 
 
-MAX_TOOL_NAME = 128
-MAX_URI = 4096
-
-
-async def bounded_names(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Answer an over-long tool name or resource URI here, in a few hundred characters: the SDK would
-    echo it whole in its error and its log line (a 1 MB name made a 1 MB error and two 1 MB log lines)."""
-    params = ctx.params if isinstance(ctx.params, Mapping) else {}
-    name, uri = params.get("name"), params.get("uri")
-    if ctx.method == "tools/call" and isinstance(name, str) and len(name) > MAX_TOOL_NAME:
-        text = f"Unknown tool: {shown(name)}. Tool names are at most {MAX_TOOL_NAME} characters; tools/list lists them."
-        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-    if ctx.method == "resources/read" and isinstance(uri, str) and len(uri) > MAX_URI:
-        raise MCPError(code=INVALID_PARAMS, message=f"Resource URI {shown(uri)} is longer than {MAX_URI} characters.")
-    return await call_next(ctx)
-
-
 def serve_families(
     context: StudioContext,
     families: Sequence[Family],
-    name: str = "studio-mcp",
+    name: str = NAME,
     middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> MCPServer[StudioContext]:
     """An MCP server offering these families' tools (tests build one from a subset)."""
-    server: MCPServer[StudioContext] = MCPServer(
-        name,
-        instructions=INSTRUCTIONS,
-        version="0.1.0",
-        lifespan=lifespan(context, families),
-        log_level=context.settings.log_level,
-        middleware=[bounded_names, *middleware],
-    )
-    server.middleware.append(ReadableArgumentErrors(server))
+    server = new_server(context.settings.log_level, lifespan(context, families), middleware, name=name)
     for family in families:
         family.register(server)
     return server
 
 
+def call_tracing(families: Families) -> list[ServerMiddleware[Any]]:
+    """Tool-call tracing when OTEL_* asks for export, else nothing."""
+    if not tracing.exporting():
+        return []
+    return [ToolCallTracing(families.production.productions, families.generation.videos.store.get)]
+
+
 def serve_all(context: StudioContext, families: Families) -> MCPServer[StudioContext]:
     """The server of every family, with tool-call tracing when OTEL_* asks for export."""
-    traced = (
-        [ToolCallTracing(families.production.productions, families.generation.videos.store.get)]
-        if tracing.exporting()
-        else []
-    )
-    return serve_families(context, families.in_order(), middleware=traced)
+    return serve_families(context, families.in_order(), middleware=call_tracing(families))
+
+
+def load_into(server: MCPServer[Any], settings: Settings) -> Loaded:
+    """Build every family and register its tools on a server made by `new_server` (blocking: it
+    imports them all; server/deferred.py runs it in a worker thread)."""
+    context = StudioContext(settings)
+    families = build_families(context)
+    for family in families.in_order():
+        family.register(server)
+    return Loaded(lifespan(context, families.in_order()), call_tracing(families))
 
 
 def build_server(settings: Settings | None = None, *, context: StudioContext | None = None) -> MCPServer[StudioContext]:

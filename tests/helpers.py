@@ -14,7 +14,8 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
 
-from core import Settings, StudioContext
+from core import Settings
+from core.context import StudioContext
 from server.app import Families, build_families, serve_families
 from tests.postgres import STATE_URL_VARIABLE
 from tools.production import ProductionService

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from mcp import Client
 
-from core import AppendOnly, Migration, StateStore, StateUnavailable
+from core.state import AppendOnly, Migration, StateStore, StateUnavailable
 from tests import postgres
 from tests.conftest import BIN, free_port, server_env
 from tests.helpers import App, build_app, call

@@ -10,7 +10,8 @@ import anyio
 import pytest
 from mcp import Client
 
-from core import Settings, StudioContext
+from core import Settings
+from core.context import StudioContext
 from server.app import build_families, serve_all
 from tests.fake_gemini import FakeGemini
 from tests.helpers import call, error_text, make_production

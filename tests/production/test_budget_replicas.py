@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import Settings, StudioContext
+from core import Settings
+from core.context import StudioContext
 from tools.production import BudgetExceeded, ProductionService
 from tools.production.schema import MIGRATIONS, spend_entries
 

@@ -11,7 +11,9 @@ from typing import cast
 
 import pytest
 
-from core import StateStore, StudioContext, now_iso
+from core import now_iso
+from core.context import StudioContext
+from core.state import StateStore
 from tools.style.journal import IngestJournal, SourceWrite
 from tools.style.schema import MIGRATIONS
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from core import Settings, StudioContext
+from core import Settings
+from core.context import StudioContext
 from server.app import build_families
 from tests.conftest import make_workdir, start_http_server, stop
 

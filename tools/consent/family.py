@@ -12,8 +12,10 @@ import anyio
 from mcp.server import MCPServer
 from pydantic import Field
 
-from core import BackgroundTask, Migration, StudioContext
+from core import BackgroundTask
 from core.annotations import APPENDS, READ_ONLY
+from core.context import StudioContext
+from core.state import Migration
 from tools.consent.models import ConsentReport, Performer
 from tools.consent.schema import MIGRATIONS
 from tools.consent.service import ConsentService

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import METADATA, AppendOnly, Migration
+from core.state import METADATA, AppendOnly, Migration
 from tools.production import tables
 
 performers = sa.Table(

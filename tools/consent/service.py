@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
-from core import NotFound, StudioContext, StudioError, Tx, now_iso
+from core import NotFound, StudioError, now_iso
+from core.context import StudioContext
+from core.state import Tx
 from tools.consent.models import (
     Appearance,
     ConsentCheck,

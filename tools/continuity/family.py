@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from pydantic import Field
 
-from core import BackgroundTask, ClientRoots, Migration, StudioContext, root_paths
+from core import BackgroundTask, ClientRoots, root_paths
 from core.annotations import APPENDS, CHECKS, READ_ONLY
+from core.context import StudioContext
+from core.state import Migration
 from tools.consent import ConsentService
 from tools.continuity.judge import Judge
 from tools.continuity.ledger import LedgerService

@@ -21,7 +21,8 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from core import StudioContext, StudioError
+from core import StudioError
+from core.context import StudioContext
 from core.genai import GenerationError, generate_structured
 from tools.continuity.ledger import Ledger
 from tools.continuity.models import EntityState, Evidence, FindingIn, PromptFinding, StoredFinding

@@ -22,7 +22,9 @@ import anyio
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
-from core import NotFound, StudioContext, StudioError, Tx, now_iso
+from core import NotFound, StudioError, now_iso
+from core.context import StudioContext
+from core.state import Tx
 from tools.continuity.models import (
     ENTITY_KINDS,
     Alias,

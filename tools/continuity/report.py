@@ -15,8 +15,10 @@ from typing import Any
 import anyio
 import sqlalchemy as sa
 
-from core import StateStore, StudioContext, StudioError, Tx
+from core import StudioError
 from core import now_iso as now
+from core.context import StudioContext
+from core.state import StateStore, Tx
 from tools.continuity.models import (
     SEVERITY_ORDER,
     ContinuityReport,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import METADATA, Migration
+from core.state import METADATA, Migration
 
 continuity_entities = sa.Table(
     "continuity_entities",

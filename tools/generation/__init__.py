@@ -4,6 +4,5 @@ It is the last family in the pipeline: it uses the others, and none uses it."""
 
 from tools.generation.family import GenerationFamily
 from tools.generation.models import GroundedPrompt, Injection, PlanResult, ShotPlan, Span
-from tools.generation.pricing import price_table
 
-__all__ = ["GenerationFamily", "GroundedPrompt", "Injection", "PlanResult", "ShotPlan", "Span", "price_table"]
+__all__ = ["GenerationFamily", "GroundedPrompt", "Injection", "PlanResult", "ShotPlan", "Span"]

@@ -13,11 +13,12 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from core import BackgroundTask, Migration, StudioContext, StudioError
+from core import BackgroundTask, StudioError, pricing
 from core.annotations import APPENDS, PAID, READ_ONLY, REPLACES
+from core.context import StudioContext
+from core.state import Migration
 from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
-from tools.generation import pricing
 from tools.generation.images import ImageGenerator
 from tools.generation.models import (
     GroundedPrompt,

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from core import StudioContext, StudioError, shown
+from core import StudioError, pricing, shown
+from core.context import StudioContext
 from core.genai import GenAIClients, GenerationError, MissingCredentials, check_blocked, may_have_been_processed
 from tools.consent import ConsentService
-from tools.generation import pricing
 from tools.generation.models import GroundedPrompt, ImageResult, ImageSettlement
 from tools.generation.prompting import PromptBuilder
 from tools.production import ProductionService

@@ -16,7 +16,8 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
-from core import StudioContext, StudioError
+from core import StudioError
+from core.context import StudioContext
 from core.genai import GenerationError, generate_structured
 from tools.continuity import EntityState, LedgerService
 from tools.generation.models import PlanResult, ShotPlan

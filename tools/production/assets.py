@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from mcp.types import ResourceLink
 
-from core import NotFound, Tx, confine, display
+from core import NotFound, confine, display
 from core import now_iso as now
+from core.state import Tx
 from tools.production import media
 from tools.production.base import ServiceBase
 from tools.production.errors import InvalidInput

@@ -13,7 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core import NotFound, StateStore, StudioContext, Tx
+from core import NotFound
+from core.context import StudioContext
+from core.state import StateStore, Tx
 from tools.production import validate
 from tools.production.schema import productions
 

@@ -14,8 +14,10 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from core import BackgroundTask, Migration, NotFound, StudioContext, StudioError
+from core import BackgroundTask, NotFound, StudioError
 from core.annotations import APPENDS, READ_ONLY, REPLACES
+from core.context import StudioContext
+from core.state import Migration
 from tools.production.assets import ASSET_URI, asset_link
 from tools.production.models import Asset, PipelineReport, Production, SceneSaved, ShotSpec
 from tools.production.schema import MIGRATIONS

@@ -17,8 +17,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
-from core import StudioError, Tx
+from core import StudioError
 from core import now_iso as now
+from core.state import Tx
 from core.tracing import ShotTraceIds, new_shot_trace
 from tools.production import validate
 from tools.production.assets import AssetStore

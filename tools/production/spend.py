@@ -13,8 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core import NotFound, StudioError, Tx
+from core import NotFound, StudioError
 from core import now_iso as now
+from core.state import Tx
 from tools.production.base import ServiceBase
 from tools.production.errors import BudgetExceeded, InvalidInput
 from tools.production.models import Spend

@@ -14,8 +14,10 @@ from mcp.shared.exceptions import NoBackChannelError
 from mcp.types import ElicitRequest, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from pydantic import BaseModel, Field
 
-from core import BackgroundTask, Migration, StudioContext, StudioError
+from core import BackgroundTask, StudioError
 from core.annotations import APPENDS, READ_ONLY, RECORDS
+from core.context import StudioContext
+from core.state import Migration
 from tools.continuity import FindingStore, LedgerService
 from tools.production import ProductionService
 from tools.review.models import Review, ReviewQueue

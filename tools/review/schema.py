@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import METADATA, AppendOnly, Migration
+from core.state import METADATA, AppendOnly, Migration
 from tools.production import tables
 
 reviews = sa.Table(

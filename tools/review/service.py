@@ -20,7 +20,9 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
-from core import NotFound, StudioContext, StudioError, Tx, now_iso
+from core import NotFound, StudioError, now_iso
+from core.context import StudioContext
+from core.state import Tx
 from tools.continuity import LIKENESS_RULE, FindingStore, LedgerService, StoredFinding
 from tools.production import Asset, Production, ProductionService, Shot, tables
 from tools.review.models import (

@@ -10,8 +10,10 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import Field
 
-from core import BackgroundTask, ClientRoots, Migration, StudioContext, StudioError, root_paths
+from core import BackgroundTask, ClientRoots, StudioError, root_paths
 from core.annotations import READ_ONLY, RECORDS, REPLACES
+from core.context import StudioContext
+from core.state import Migration
 from tools.style.models import IngestResult, KitList, RemoveResult, SearchResult, StyleKind
 from tools.style.service import MAX_K, MAX_LABELS, MIGRATIONS, StyleService
 

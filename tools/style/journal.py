@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from core import StudioContext
+from core.context import StudioContext
 from tools.style.schema import style_pending
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import METADATA, Migration
+from core.state import METADATA, Migration
 
 style_pending = sa.Table(
     "style_pending",

@@ -23,7 +23,8 @@ from typing import Any, Literal, cast
 
 import anyio
 
-from core import NotFound, StudioContext, StudioError, confine, crash_point, listing, now_iso, shown
+from core import NotFound, StudioError, confine, crash_point, listing, now_iso, shown
+from core.context import StudioContext
 from tools.style.chunking import Chunk, chunk_document, chunk_id
 from tools.style.embedder import Embedder, make_embedder
 from tools.style.errors import StyleInputError

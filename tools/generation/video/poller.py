@@ -23,7 +23,8 @@ import time
 
 import anyio
 
-from core import StudioContext, tracing
+from core import tracing
+from core.context import StudioContext
 from core.genai import GenerationError
 from tools.generation.video import wire
 from tools.generation.video.store import JobStore, Row

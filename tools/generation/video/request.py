@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tools.generation import pricing
+from core import pricing
 from tools.generation.models import GroundedPrompt
 from tools.generation.video.limits import VideoSettings
 from tools.production import digest

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import METADATA, Migration
+from core.state import METADATA, Migration
 
 LIVE_STATUSES = ("submitting", "pending", "done", "unknown_submission")
 

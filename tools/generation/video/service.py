@@ -45,11 +45,11 @@ from typing import Any
 import anyio
 from pydantic import BaseModel
 
-from core import StudioContext, StudioError, crash_point, iso_of, shown
+from core import StudioError, crash_point, iso_of, pricing, shown
+from core.context import StudioContext
 from core.genai import GenerationError, MissingCredentials
 from tools.consent import ConsentService
 from tools.continuity import LedgerService, PromptChecker
-from tools.generation import pricing
 from tools.generation.models import TERMINAL_STATUSES, VideoJob, VideoJobList
 from tools.generation.prompting import PromptBuilder, without_review_notes
 from tools.generation.video import limits, wire

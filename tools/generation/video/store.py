@@ -22,8 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core import NotFound, StudioContext, Tx, crash_point, iso_of, now_iso
+from core import NotFound, crash_point, iso_of, now_iso
+from core.context import StudioContext
 from core.genai import GenerationError, may_have_been_processed
+from core.state import Tx
 from tools.generation.models import TERMINAL_STATUSES
 from tools.generation.video.request import VideoRequest, price_label
 from tools.generation.video.schema import LIVE_STATUSES, video_jobs

@@ -8,7 +8,8 @@ JSON object or the path of a JSON file, shaped like
      "video": {"veo-3.1-generate-001": {"720p": {"audio": 0.40, "silent": 0.20}, "1080p": {...}}},
      "image": {"gemini-2.5-flash-image": 0.039}}
 
-Entries given there replace the built-in ones for that model (other models keep theirs).
+Entries given there replace the built-in ones for that model (other models keep theirs). The table
+is in core because it is a setting: `serve` and `doctor` check it with the others, before any family loads.
 """
 
 from __future__ import annotations
