@@ -33,6 +33,7 @@ log = logging.getLogger("studio_mcp")
 
 MANIFEST = Path(__file__).with_name("manifest.json")
 LISTS = ("tools/list", "resources/list", "resources/templates/list", "prompts/list")
+ANSWER_WRITTEN_S = 0.02
 # Answered by the SDK itself, families or not: waiting on the families there would only delay the handshake.
 UNGATED = frozenset({"initialize", "server/discover", "ping", "logging/setLevel"}) | {
     "notifications/initialized",
@@ -93,6 +94,9 @@ class DeferredFamilies:
 
     async def _run(self, server: MCPServer[Any], stop: anyio.Event) -> None:
         await self._wanted.wait()
+        # The answer that asked for the load is still on its way out through the stdout writer's thread;
+        # the loader's imports would hold the GIL against it.
+        await anyio.sleep(ANSWER_WRITTEN_S)
         if stop.is_set():
             return
         try:
