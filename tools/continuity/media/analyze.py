@@ -19,7 +19,7 @@ from .faces import detect_face
 from .models import Break, FaceMatch, FaceTrackSummary, Finding, MediaAnalysis, Region, Sample
 from .motion import local_colour_change
 from .palette import HIST_SIZE, check_palette, lab_histogram, palette_from_histogram
-from .persistence import PERSIST_S, persists
+from .persistence import PERSIST_S, FrameMemo, persists
 from .references import check_reference, check_transition
 from .signals import (
     Frame,
@@ -167,6 +167,7 @@ class _Run:
         self._region_t = -1e9
         # candidates waiting for a sample PERSIST_S later: (pair index, changed mask, Lab before, Lab at i)
         self._pending: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._memo = FrameMemo()
 
     def add(self, t: float, rgb: np.ndarray, face_rgb: np.ndarray | None = None) -> None:
         self.size = (rgb.shape[1], rgb.shape[0])
@@ -211,7 +212,7 @@ class _Run:
             pair = self.pairs[i]
             assert pair is not None
             cells = (self.states[i - 1].cells, self.states[i].cells, self.states[j].cells)
-            verdict = persists(before, changed, fr.lab, mask, cells)
+            verdict = persists(before, changed, fr.lab, mask, cells, self._memo)
             pair.persistent = verdict.persists
             pair.steady = verdict.steady
             pair.persistence = (
@@ -220,6 +221,8 @@ class _Run:
                 f"{verdict.structure:.2f}, then {verdict.steady:.2f})"
             )
         self._pending = waiting
+        # the frames still to be judged, and this one, which is the next candidate's "before"
+        self._memo.keep([fr.lab, *(lab for _, _, before, changed in waiting for lab in (before, changed))])
 
     def _subject(self, t: float, fr: Frame, st: SampleState) -> None:
         """The subject box: the tracked face's person region when dlib sees a face, else the LBP face box

@@ -9,6 +9,7 @@ come back to the old colours or leave them in view; a slow light change or a gra
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -43,6 +44,35 @@ class Persistence:
     old_gone: float
     structure: float = 1.0
     steady: float = 1.0  # the same correlation between the change and PERSIST_S later: it stayed in view
+
+
+class FrameMemo:
+    """What the test derives from a Lab frame (its edges, its lightness spectrum), computed once: a frame is
+    the "after" of every candidate pending at its time and the "before" or "changed" of its own ones."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+
+    def get(self, lab: np.ndarray, kind: str, make: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        entry = self._entries.get(id(lab))
+        if entry is None or entry[0] is not lab:  # the frame itself is held, so its id is not reused
+            entry = (lab, {})
+            self._entries[id(lab)] = entry
+        value = entry[1].get(kind)
+        if value is None:
+            value = entry[1][kind] = make(lab)
+        return value
+
+    def keep(self, labs: Iterable[np.ndarray]) -> None:
+        """Forget every frame but these."""
+        wanted = {id(lab) for lab in labs}
+        self._entries = {k: v for k, v in self._entries.items() if k in wanted}
+
+    def edges(self, lab: np.ndarray) -> np.ndarray:
+        return self.get(lab, "edges", _edges)
+
+    def spectrum(self, lab: np.ndarray) -> np.ndarray:
+        return self.get(lab, "spectrum", lambda x: np.fft.fft2(x[..., 0]))
 
 
 def colour_transform(src: np.ndarray, dst: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,9 +132,12 @@ def persists(
     after: np.ndarray,
     mask: np.ndarray,
     cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+    memo: FrameMemo | None = None,
 ) -> Persistence:
     """before/changed/after: Lab frames of samples i-1, i and j (same size); mask: the changed pixels at i;
-    cells: the three samples' grid Lab means, for the colour transforms."""
+    cells: the three samples' grid Lab means, for the colour transforms; memo: the frames' derived values,
+    shared by the tests of one clip."""
+    memo = memo or FrameMemo()
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
@@ -119,7 +152,7 @@ def persists(
     )
     tight = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     grid = cells[0].shape[:2]
-    to_after = [_aligned_transform(lab, after, box, grid) for lab in (before, changed)]
+    to_after = [_aligned_transform(lab, after, box, grid, memo) for lab in (before, changed)]
     rng = np.random.default_rng(0)
     ys, xs = _draw(np.stack([ys, xs], 1), _SAMPLES, rng).T
     new = changed[ys, xs] * to_after[1][0] + to_after[1][1]
@@ -148,8 +181,8 @@ def persists(
     fresh = (nearest(near_before, new) > MATCH_DELTA_E) & (_blend_distance(adjacent, new) > MATCH_DELTA_E)
     # nor where the region came from: something that moved (a car, a walker) brings its colours along; a
     # re-rendered one had other colours there
-    came_from = _displacement(changed, before, tight, edges=True)
-    structure = _structure(before, changed, box)
+    came_from = _displacement(changed, before, tight, memo, edges=True)
+    structure = _structure(before, changed, box, memo)
     # only a move beyond the slack that matches better than the region's own place counts: in a still shot
     # the best match wanders by a pixel or two, onto surroundings that may have the new colour
     if (
@@ -163,14 +196,14 @@ def persists(
     if structure < SAME_STRUCTURE:
         return Persistence(False, 0.0, 0.0, structure)
     if not moved.any():
-        return _subtle(new, old, after, ys, xs, structure, _structure(changed, after, box))
+        return _subtle(new, old, after, ys, xs, structure, _structure(changed, after, box, memo))
     # at j: is the new colour there, and has the old colour come back? A gesture or a passer-by leaves, and
     # the old colour returns at its place. The region is looked for where it went too (a pan, or the
     # subject walking): at its own place, and at the displacement where its lightness pattern is found at j.
     best: tuple[float, float] | None = None
-    steady = _structure(changed, after, box)
+    steady = _structure(changed, after, box, memo)
     shifts = [(0, 0)]
-    moved_to = _displacement(changed, after, tight)
+    moved_to = _displacement(changed, after, tight, memo)
     if moved_to is not None and moved_to[0] != (0, 0):
         shifts.append(moved_to[0])
         steady = max(steady, moved_to[1])
@@ -207,14 +240,14 @@ def _subtle(
 
 
 def _aligned_transform(
-    src: np.ndarray, dst: np.ndarray, box: tuple[int, int, int, int], grid: tuple[int, int]
+    src: np.ndarray, dst: np.ndarray, box: tuple[int, int, int, int], grid: tuple[int, int], memo: FrameMemo
 ) -> tuple[np.ndarray, np.ndarray]:
     """colour_transform from `src` to `dst` (Lab frames) on grid cells of the rest of the frame, after taking
     out a camera move between them: during a pan the same cell shows other things half a second later."""
     from .signals import _corr, _phase_shift, overlap
 
     h, w = src.shape[:2]
-    dy, dx = _phase_shift(src[..., 0], dst[..., 0])
+    dy, dx = _phase_shift(src[..., 0], dst[..., 0], memo.spectrum(src), memo.spectrum(dst))
     if (
         abs(dy) > h // 4
         or abs(dx) > w // 4
@@ -252,7 +285,7 @@ def _blend_distance(near: np.ndarray, colours: np.ndarray) -> np.ndarray:
 
 
 def _displacement(
-    changed: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int], edges: bool = False
+    changed: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int], memo: FrameMemo, edges: bool = False
 ) -> tuple[tuple[int, int], float] | None:
     """Where the region's lightness pattern (at the change) is found in another frame, within MOVE_SEARCH of
     the frame each way: (dy, dx) and the correlation there, or None when the region is too small to place.
@@ -262,7 +295,7 @@ def _displacement(
     h, w = after.shape[:2]
     if edges:
         x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
-        src, dst = _edges(changed), _edges(after)
+        src, dst = memo.edges(changed), memo.edges(after)
     else:
         src, dst = changed[..., 0], after[..., 0]
     ry, rx = max(2, int(MOVE_SEARCH * h)), max(2, int(MOVE_SEARCH * w))
@@ -280,7 +313,7 @@ def _displacement(
     return (sy0 + py - y0, sx0 + px - x0), float(peak)
 
 
-def _structure(before: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int]) -> float:
+def _structure(before: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int], memo: FrameMemo) -> float:
     """Best correlation (±2 px) of the region's shape before and after the change: its contrast-normalised
     lightness, or (for flat regions whose lightness the recolour moved to that of their surroundings, or
     inverted) its colour edges, the Lab gradient magnitude. A re-coloured jacket or hair keeps its outline,
@@ -303,7 +336,7 @@ def _structure(before: np.ndarray, changed: np.ndarray, box: tuple[int, int, int
     # a recolour can turn a light jacket darker than what is around it: the edges stay with their sign flipped
     res = match(before[(*big, 0)], changed[(*small, 0)])
     light = float(max(res.max(), -res.min()))
-    edges = float(match(_edges(before)[big], _edges(changed)[small]).max())
+    edges = float(match(memo.edges(before)[big], memo.edges(changed)[small]).max())
     return max(light, edges)
 
 

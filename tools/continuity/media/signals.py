@@ -186,10 +186,15 @@ def _ssim(a: np.ndarray, b: np.ndarray, win: int) -> float:
     return float(s[pad : s.shape[0] - pad, pad : s.shape[1] - pad].astype(np.float64).mean())
 
 
-def _phase_shift(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+def _phase_shift(
+    a: np.ndarray, b: np.ndarray, fa: np.ndarray | None = None, fb: np.ndarray | None = None
+) -> tuple[int, int]:
     """Integer shift from the peak of the (unnormalised) cross-correlation, as
-    skimage.registration.phase_cross_correlation(a, b, normalization=None) computes it."""
-    cc = np.fft.ifft2(np.fft.fft2(a) * np.conj(np.fft.fft2(b)))
+    skimage.registration.phase_cross_correlation(a, b, normalization=None) computes it. `fa` and `fb` are
+    np.fft.fft2 of a and b when the caller already has them."""
+    fa = np.fft.fft2(a) if fa is None else fa
+    fb = np.fft.fft2(b) if fb is None else fb
+    cc = np.fft.ifft2(fa * np.conj(fb))
     peak = np.unravel_index(int(np.argmax(np.abs(cc))), cc.shape)
     shift = [int(p) - n if p > n // 2 else int(p) for p, n in zip(peak, cc.shape, strict=True)]
     return shift[0], shift[1]
