@@ -131,10 +131,7 @@ def estimate_video(
     table = table or price_table()
     rates = table.video.get(model)
     if rates is None:
-        raise StudioError(
-            f"No video price for model {model!r}. Priced models: {', '.join(sorted(table.video))}. "
-            f"Pick one of these, or add a price with {PRICES_ENV}."
-        )
+        raise unpriced("video", model, table.video)
     by_audio = rates.get(resolution)
     if by_audio is None:
         raise StudioError(f"{model} has no price at {resolution!r}; priced resolutions: {', '.join(sorted(rates))}.")
@@ -162,14 +159,18 @@ def estimate_video(
     )
 
 
+def unpriced(kind: str, model: str, priced: Mapping[str, object]) -> StudioError:
+    return StudioError(
+        f"No {kind} price for model {model!r}. Priced models: {', '.join(sorted(priced))}. "
+        f"Pick one of these, or add a price with {PRICES_ENV}."
+    )
+
+
 def estimate_image(model: str, count: int = 1, table: PriceTable | None = None) -> CostEstimate:
     table = table or price_table()
     unit = table.image.get(model)
     if unit is None:
-        raise StudioError(
-            f"No image price for model {model!r}. Priced models: {', '.join(sorted(table.image))}. "
-            f"Pick one of these, or add a price with {PRICES_ENV}."
-        )
+        raise unpriced("image", model, table.image)
     if count < 1:
         raise StudioError(f"count must be at least 1 (got {count}).")
     return CostEstimate(
